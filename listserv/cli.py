@@ -1,0 +1,314 @@
+"""The `listserv` command (DESIGN, "Commands").
+
+Every command loads the settings once, opens the database, does one thing and
+exits. A user's mistake prints one line on stderr and exits 1 (2 for a
+malformed command line); only bugs show a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from typer.exceptions import Abort, TyperException
+
+from listserv import registry
+from listserv.config import Settings, load_settings
+from listserv.db import Database, require_current_schema
+from listserv.errors import InvalidInput, ListservError
+from listserv.keys import Keys
+from listserv.models import NonMemberPolicy, RedPolicy
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="listserv",
+    help="A mailing-list manager for closed communities under the Chatham House Rule.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+list_app = typer.Typer(help="Create and show lists.", no_args_is_help=True)
+member_app = typer.Typer(help="Add, import, list and remove members.", no_args_is_help=True)
+app.add_typer(list_app, name="list")
+app.add_typer(member_app, name="member")
+
+
+class Context:
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+
+def _context(ctx: typer.Context) -> Context:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Context)
+    return obj
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Config file (default: $LISTSERV_CONFIG, then ./config.toml, then defaults).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = Context(config)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+async def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    db = Database(settings.database_url)
+    try:
+        await require_current_schema(db)
+        return await work(db)
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the database and create the secret key."""
+    settings = _context(ctx).settings
+
+    async def work() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    run(work())
+    created = Keys.create(settings.secret_key_path)
+    typer.echo(f"database ready: {settings.database_url}")
+    key_state = "created" if created else "kept"
+    typer.echo(f"secret key {key_state}: {settings.secret_key_path}")
+
+
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Run intake, pipeline, delivery and web until SIGTERM."""
+    from listserv.server import serve as serve_forever
+
+    settings = _context(ctx).settings
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command log
+    run(serve_forever(settings))
+
+
+@list_app.command("create")
+def list_create(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="The list's posting address.")],
+    name: Annotated[str | None, typer.Option(help="A human name for the list.")] = None,
+    tlp: Annotated[str, typer.Option(help="The TLP floor of every post.")] = "AMBER",
+    nonmember: Annotated[
+        NonMemberPolicy, typer.Option(help="What happens to posts from non-members.")
+    ] = NonMemberPolicy.HOLD,
+    red: Annotated[RedPolicy, typer.Option(help="Whether TLP:RED posts are accepted.")] = (
+        RedPolicy.ALLOW
+    ),
+) -> None:
+    """Create a list."""
+    floor = registry.parse_floor(tlp)
+
+    async def work(db: Database) -> str:
+        async with db.transaction() as session:
+            created = await registry.create_list(
+                session, address, name=name, floor=floor, nonmember_policy=nonmember, red_policy=red
+            )
+            return created.address
+
+    created = run(with_database(_context(ctx).settings, work))
+    typer.echo(f"created {created} (floor {floor.label}, non-members: {nonmember.value})")
+
+
+@list_app.command("show")
+def list_show(ctx: typer.Context, address: str) -> None:
+    """Show a list's settings and size."""
+
+    async def work(db: Database) -> dict[str, object]:
+        async with db.session() as session:
+            found = await registry.get_list(session, address)
+            count = await registry.count_members(session, found)
+            return {
+                "address": found.address,
+                "name": found.name,
+                "tlp floor": f"TLP:{found.tlp_floor.replace('_', '+')}",
+                "non-members": found.nonmember_policy,
+                "TLP:RED": found.red_policy,
+                "subject prefix": found.subject_prefix or "(none)",
+                "archive dates": f"rounded to the {found.archive_date_rounding}",
+                "members": count,
+                "bounce address": found.bounce_address,
+            }
+
+    for key, value in run(with_database(_context(ctx).settings, work)).items():
+        typer.echo(f"{key + ':':16} {value}")
+
+
+@member_app.command("add")
+def member_add(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    email: str,
+    name: Annotated[str, typer.Option(help="The member's full name.")] = "",
+    org: Annotated[str, typer.Option(help="The member's organisation.")] = "",
+    org_domain: Annotated[
+        list[str] | None, typer.Option(help="A domain of the organisation (repeat for more).")
+    ] = None,
+    role: Annotated[str, typer.Option(help="member, moderator or owner.")] = "member",
+    alias: Annotated[
+        list[str] | None,
+        typer.Option(help="Another name, short form or number that identifies them (repeat)."),
+    ] = None,
+) -> None:
+    """Add one member to a list."""
+    details = registry.member_details(
+        email,
+        name=name,
+        organisation=org,
+        org_domains=org_domain or [],
+        role=role,
+        aliases=alias or [],
+    )
+
+    async def work(db: Database) -> str:
+        async with db.transaction() as session:
+            found = await registry.get_list(session, list_address)
+            await registry.add_member(session, found, details)
+            return found.address
+
+    list_name = run(with_database(_context(ctx).settings, work))
+    typer.echo(f"added {details.email} to {list_name} as {details.role.value}")
+
+
+@member_app.command("import")
+def member_import(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv")],
+) -> None:
+    """Import members from CSV (email,name,org,org_domains,role); all or nothing."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{file}: no such file") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{file}: not UTF-8 text") from None
+    except OSError as error:
+        raise InvalidInput(f"{file}: {error.strerror}") from None
+    members = registry.parse_member_csv(text)
+
+    async def work(db: Database) -> registry.ImportSummary:
+        async with db.transaction() as session:
+            found = await registry.get_list(session, list_address)
+            return await registry.import_members(session, found, members)
+
+    summary = run(with_database(_context(ctx).settings, work))
+    typer.echo(f"imported {file}: {summary.added} added, {summary.updated} updated")
+
+
+@member_app.command("list")
+def member_list(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the members of a list."""
+
+    async def work(db: Database) -> list[dict[str, object]]:
+        async with db.session() as session:
+            found = await registry.get_list(session, list_address)
+            return [
+                {
+                    "email": m.email,
+                    "name": m.name,
+                    "org": m.organisation,
+                    "org_domains": m.org_domains,
+                    "role": m.role,
+                    "aliases": m.aliases,
+                    "delivery": m.delivery_enabled,
+                    "bounce_score": m.bounce_score,
+                }
+                for m in await registry.list_members(session, found)
+            ]
+
+    members = run(with_database(_context(ctx).settings, work))
+    if as_json:
+        typer.echo(json.dumps(members, indent=2, ensure_ascii=False))
+        return
+    for m in members:
+        flags = "" if m["delivery"] else "  [delivery off]"
+        org = f" ({m['org']})" if m["org"] else ""
+        typer.echo(f"{m['email']}  {m['name']}{org}  {m['role']}{flags}")
+
+
+@member_app.command("remove")
+def member_remove(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    email: str,
+) -> None:
+    """Remove a member from a list."""
+
+    async def work(db: Database) -> None:
+        async with db.transaction() as session:
+            found = await registry.get_list(session, list_address)
+            await registry.remove_member(session, found, email)
+
+    run(with_database(_context(ctx).settings, work))
+    typer.echo(f"removed {email.strip().lower()} from {list_address.strip().lower()}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: one line per error, no traceback for user mistakes."""
+    try:
+        app(args=argv, prog_name="listserv", standalone_mode=False)
+    except ListservError as error:
+        typer.echo(f"listserv: {error}", err=True)
+        raise SystemExit(1) from None
+    except Abort:
+        typer.echo("listserv: aborted", err=True)
+        raise SystemExit(130) from None
+    except TyperException as error:
+        # Usage errors (a missing argument, an unknown option): one line, exit 2.
+        context = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
+            typer.echo(context.get_help())
+            raise SystemExit(0) from None
+        command = context.command_path if context is not None else "listserv"
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        typer.echo(f"{command}: {message}", err=True)
+        raise SystemExit(getattr(error, "exit_code", 2) or 2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

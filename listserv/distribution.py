@@ -1,0 +1,42 @@
+"""The distribution copy: one rendering per post, whatever the number of members.
+
+TLP stamp (subject tag, header, banner) first, then the list headers and the
+DMARC-safe From, serialised once with CRLF line ends as it goes on the wire.
+"""
+
+from __future__ import annotations
+
+from email import policy
+from email.message import EmailMessage
+
+from filters.list_headers import ListIdentity, distribution_copy
+from filters.tlp import Tlp, stamp
+from listserv.directory import ListView
+
+
+def list_identity(mailing_list: ListView, base_url: str) -> ListIdentity:
+    base = base_url.rstrip("/")
+    return ListIdentity(
+        address=mailing_list.address,
+        name=mailing_list.name,
+        list_id=mailing_list.list_id,
+        request_address=mailing_list.request_address,
+        owner_address=mailing_list.owner_address,
+        archive_url=f"{base}/lists/{mailing_list.address}/",
+        unsubscribe_url=f"{base}/lists/{mailing_list.address}/leave",
+    )
+
+
+def render_distribution(
+    message: EmailMessage,
+    mailing_list: ListView,
+    label: Tlp,
+    *,
+    base_url: str,
+    archived_at: str | None,
+) -> bytes:
+    stamped = stamp(message, label, list_prefix=mailing_list.subject_prefix)
+    copy = distribution_copy(
+        stamped, list_identity(mailing_list, base_url), archived_at=archived_at
+    )
+    return copy.as_bytes(policy=policy.SMTP)

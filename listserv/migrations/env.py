@@ -1,0 +1,26 @@
+"""Alembic environment: migrations run on the connection the server hands in.
+
+`listserv init` (and `serve`) call `Database.migrate()`, which passes its own
+connection in `config.attributes["connection"]`; there is no alembic.ini.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import archive.models  # noqa: F401  (registers the archive tables)
+import listserv.models  # noqa: F401  (registers the server tables)
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through listserv.db.Database.migrate()")
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,229 @@
+"""The database tables of the server: registry, queue, delivery.
+
+The archive's own tables live in `archive/models.py`. Schema changes go through
+Alembic (`listserv/migrations`); `SQLModel.metadata` is what migrations are
+checked against.
+
+The life of a post in rows:
+
+    InboundMessage  queued ──► accepted ──► (raw deleted when delivered and reviewed)
+                          ├──► held ──► accepted | rejected
+                          ├──► rejected
+                          └──► discarded
+    OutboundMessage (one rendered copy) ──► DeliveryBatch × ⌈recipients / batch size⌉
+    DeliveryBatch   pending ──► done | failed   (a 4xx reschedules it while pending)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps are written in UTC and always read back timezone-aware.
+
+    SQLite has no time zone type and returns naive values; PostgreSQL keeps
+    them. Either way the application sees aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now_column() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def _optional_time() -> Any:
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    OWNER = "owner"
+
+
+class NonMemberPolicy(StrEnum):
+    HOLD = "hold"
+    REJECT = "reject"
+    DISCARD = "discard"
+
+
+class RedPolicy(StrEnum):
+    ALLOW = "allow"
+    REFUSE = "refuse"
+
+
+class InboundState(StrEnum):
+    QUEUED = "queued"
+    ACCEPTED = "accepted"
+    HELD = "held"
+    REJECTED = "rejected"
+    DISCARDED = "discarded"
+
+
+class BatchState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class MailingList(SQLModel, table=True):
+    __tablename__ = "mailing_list"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    name: str
+    tlp_floor: str = "AMBER"  # a filters.tlp.Tlp member name
+    nonmember_policy: str = NonMemberPolicy.HOLD.value
+    red_policy: str = RedPolicy.ALLOW.value
+    subject_prefix: str | None = None
+    archive_date_rounding: str = "hour"  # "hour" or "day"
+    created_at: datetime = _now_column()
+
+    @property
+    def local_part(self) -> str:
+        return self.address.rsplit("@", 1)[0]
+
+    @property
+    def domain(self) -> str:
+        return self.address.rsplit("@", 1)[1]
+
+    @property
+    def bounce_address(self) -> str:
+        return f"{self.local_part}-bounces@{self.domain}"
+
+    @property
+    def owner_address(self) -> str:
+        return f"{self.local_part}-owner@{self.domain}"
+
+    @property
+    def request_address(self) -> str:
+        return f"{self.local_part}-request@{self.domain}"
+
+    @property
+    def list_id(self) -> str:
+        """The RFC 2919 list identifier: the address with `@` turned into `.`."""
+        return f"{self.local_part}.{self.domain}"
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("list_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="mailing_list.id", index=True, ondelete="CASCADE")
+    email: str  # normalised, lower case
+    name: str = ""
+    organisation: str = ""
+    org_domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    role: str = Role.MEMBER.value
+    delivery_enabled: bool = True
+    bounce_score: int = 0
+    joined_at: datetime = _now_column()
+
+
+class RegistryState(SQLModel, table=True):
+    """One row whose version rises with every change to lists or members.
+
+    Caches of the registry (the intake's member lookups, the compiled
+    redaction matcher) compare it instead of reloading everything.
+    """
+
+    __tablename__ = "registry_state"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
+
+
+class InboundMessage(SQLModel, table=True):
+    __tablename__ = "inbound_message"
+    __table_args__ = (Index("ix_inbound_state_id", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="mailing_list.id", index=True, ondelete="CASCADE")
+    kind: str = "post"  # which of the list's addresses it came to: listserv.intake.AddressKind
+    detail: str = ""  # the part after "+" in a sub-address, e.g. a moderation token
+    mail_from: str  # the envelope sender, "" for the null sender
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    size: int
+    received_at: datetime = _now_column()
+    state: str = InboundState.QUEUED.value
+    reasons: str = ""  # space-separated reason codes
+    label: str | None = None  # resolved TLP label, "TLP:AMBER"
+    keyed_id: str | None = Field(default=None, index=True)  # archive id of its Message-ID
+    author_member_id: int | None = None
+    # The archive copy waits for a moderator (fail closed): keep the raw bytes.
+    review_pending: bool = False
+    decided_at: datetime | None = _optional_time()
+    lease_until: datetime | None = _optional_time()
+
+
+class OutboundMessage(SQLModel, table=True):
+    """One rendered mail we send: a post's distribution copy or a notice."""
+
+    __tablename__ = "outbound_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int | None = Field(default=None, foreign_key="inbound_message.id", index=True)
+    list_id: int | None = Field(default=None, foreign_key="mailing_list.id", ondelete="CASCADE")
+    kind: str  # "post" or "notice"
+    envelope_from: str
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    batches_open: int = 0
+    created_at: datetime = _now_column()
+
+
+class DeliveryBatch(SQLModel, table=True):
+    """Up to `max_recipients_per_transaction` recipients of one outbound mail."""
+
+    __tablename__ = "delivery_batch"
+    __table_args__ = (Index("ix_batch_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbound_id: int = Field(foreign_key="outbound_message.id", index=True, ondelete="CASCADE")
+    recipients: str = Field(sa_column=Column(Text, nullable=False))  # newline-separated
+    state: str = BatchState.PENDING.value
+    attempts: int = 0
+    next_attempt_at: datetime = _now_column()
+    lease_until: datetime | None = _optional_time()
+    last_error: str = ""
+    created_at: datetime = _now_column()
+    finished_at: datetime | None = _optional_time()
+
+
+class DeliveryFailure(SQLModel, table=True):
+    """A permanent failure for one recipient: what raises a member's bounce score."""
+
+    __tablename__ = "delivery_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int | None = Field(default=None, foreign_key="mailing_list.id", ondelete="CASCADE")
+    address: str
+    code: int
+    reason: str = ""
+    at: datetime = _now_column()

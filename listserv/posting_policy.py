@@ -1,0 +1,107 @@
+"""The posting policy: one ordered table of checks, read top to bottom.
+
+Each check looks at a post and returns a Reason or None. Every check runs,
+so a held post records all its reasons at once; the outcome is the most
+severe action among them:
+
+    discard  >  reject  >  hold  >  accept
+
+Discard comes first because a loop or an auto-reply must never cause a
+notice (RFC 3834 §2), even when it would also be rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from enum import IntEnum
+
+from filters.auto_reply import is_auto_reply
+from filters.list_headers import ListIdentity, is_from_this_list
+from filters.tlp import Tlp
+from listserv.directory import ListView, MemberView
+from listserv.models import NonMemberPolicy, RedPolicy
+
+
+class Action(IntEnum):
+    ACCEPT = 0
+    HOLD = 1
+    REJECT = 2
+    DISCARD = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str  # stable, for logs and tests: "nonmember", "loop", …
+    action: Action
+    explanation: str  # one sentence for the poster or the moderator
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    mailing_list: ListView
+    identity: ListIdentity
+    message: EmailMessage
+    envelope_sender: str
+    author: MemberView | None  # the member in From:, if any
+    label: Tlp  # resolved: floor, sender's tag, parent
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    reasons: tuple[Reason, ...]
+
+    @property
+    def codes(self) -> str:
+        return " ".join(reason.code for reason in self.reasons) or "ok"
+
+
+Check = Callable[[Post], Reason | None]
+
+
+def loop(post: Post) -> Reason | None:
+    if is_from_this_list(post.message, post.identity):
+        return Reason("loop", Action.DISCARD, "The message already went through this list.")
+    return None
+
+
+def auto_reply(post: Post) -> Reason | None:
+    if not post.envelope_sender or is_auto_reply(post.message):
+        return Reason(
+            "auto-reply", Action.DISCARD, "Automatic replies and bounces are not distributed."
+        )
+    return None
+
+
+def nonmember(post: Post) -> Reason | None:
+    if post.author is not None:
+        return None
+    policy = post.mailing_list.nonmember_policy
+    action = {
+        NonMemberPolicy.HOLD: Action.HOLD,
+        NonMemberPolicy.REJECT: Action.REJECT,
+        NonMemberPolicy.DISCARD: Action.DISCARD,
+    }[policy]
+    return Reason("nonmember", action, "The sender is not a member of the list.")
+
+
+def red_refused(post: Post) -> Reason | None:
+    if post.label is Tlp.RED and post.mailing_list.red_policy is RedPolicy.REFUSE:
+        return Reason("red-refused", Action.REJECT, "This list does not accept TLP:RED posts.")
+    return None
+
+
+CHECKS: tuple[Check, ...] = (
+    loop,
+    auto_reply,
+    nonmember,
+    red_refused,
+)
+
+
+def decide(post: Post, checks: tuple[Check, ...] = CHECKS) -> Decision:
+    reasons = tuple(reason for check in checks if (reason := check(post)) is not None)
+    action = max((reason.action for reason in reasons), default=Action.ACCEPT)
+    return Decision(action, reasons)

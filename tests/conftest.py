@@ -1,0 +1,41 @@
+"""Shared fixtures: a recording relay, a configured workspace, the real server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from listserv.config import Settings, load_settings
+from tests.support.relay import RecordingRelay
+from tests.support.server import MemberSpec, write_config
+
+LIST = "ciso@lists.example"
+ALICE = MemberSpec(
+    "alice@operator-a.example", "Alice Müller", "Operator A GmbH", ("operator-a.example",)
+)
+BOB = MemberSpec(
+    "bob@operator-b.example", "Bob Brown", "Operator B Ltd", ("operator-b.example",), "moderator"
+)
+CAROL = MemberSpec("carol@cert-c.example", "Carol Jones", "CERT C", ("cert-c.example",))
+MEMBERS = (ALICE, BOB, CAROL)
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[RecordingRelay]:
+    sink = await RecordingRelay().start()
+    try:
+        yield sink
+    finally:
+        await sink.stop()
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, relay: RecordingRelay) -> Path:
+    return write_config(tmp_path, relay_port=relay.port)
+
+
+@pytest.fixture
+def settings(config_path: Path) -> Settings:
+    return load_settings(config_path)
