@@ -36,6 +36,9 @@ class RecordingRelay:
     data_replies: list[str] = field(default_factory=list)  # answered in turn before accepting
     rcpt_reply: Callable[[str], str | None] = lambda _address: None
     transactions: int = 0
+    # When set, DATA waits for this event before answering (a slow relay).
+    gate: asyncio.Event | None = None
+    waiting_at_gate: int = 0
     connections: int = 0
     _server: asyncio.base_events.Server | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -66,6 +69,11 @@ class RecordingRelay:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.transactions += 1
+        if self.gate is not None and not self.gate.is_set():
+            self.waiting_at_gate += 1
+            self._changed.set()
+            await self.gate.wait()
+            self.waiting_at_gate -= 1
         if self.data_replies:
             reply = self.data_replies.pop(0)
             self._changed.set()
