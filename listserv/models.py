@@ -102,6 +102,15 @@ class MailingList(SQLModel, table=True):
     red_policy: str = RedPolicy.ALLOW.value
     subject_prefix: str | None = None
     archive_date_rounding: str = "hour"  # "hour" or "day"
+    # Moderation (listserv/moderation.py): what holds a post besides non-membership.
+    first_post_moderated: bool = False  # a new member's first post waits for a moderator
+    soft_size_limit: int | None = None  # bytes; larger posts are held
+    allowed_attachment_types: list[str] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # MIME types or "type/*"; None allows every type
+    require_authentication: bool = False  # hold posts whose sender fails DKIM/DMARC
+    token_expiry_days: int = 14  # one-mail approval links expire after this
+    held_retention_days: int = 30  # bodies of rejected and expired posts are deleted after this
     created_at: datetime = _now_column()
 
     @property
@@ -143,6 +152,8 @@ class Member(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     role: str = Role.MEMBER.value
     delivery_enabled: bool = True
+    moderated: bool = False  # every post of this member waits for a moderator
+    posts_accepted: int = 0  # for the first-post rule
     bounce_score: int = 0
     joined_at: datetime = _now_column()
 
@@ -181,6 +192,12 @@ class InboundMessage(SQLModel, table=True):
     review_pending: bool = False
     decided_at: datetime | None = _optional_time()
     lease_until: datetime | None = _optional_time()
+    # Moderation records: kept after the body is deleted (who decided, when, why).
+    moderated_by: str | None = None
+    moderation_reason: str = ""
+    moderation_via: str | None = None  # "mail", "web" or "cli"
+    held_at: datetime | None = _optional_time()
+    bytes_deleted_at: datetime | None = _optional_time()
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -214,6 +231,33 @@ class DeliveryBatch(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = _now_column()
     finished_at: datetime | None = _optional_time()
+
+
+class ModerationToken(SQLModel, table=True):
+    """A one-mail approval or rejection: single use, one held post, expires.
+
+    Only a digest of the token is stored; the token itself exists only in the
+    moderator request mail (LIST-approve+TOKEN@DOMAIN).
+    """
+
+    __tablename__ = "moderation_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_message.id", index=True, ondelete="CASCADE")
+    action: str  # "approve" or "reject"
+    token_digest: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    expires_at: datetime = _now_column()
+    used_at: datetime | None = _optional_time()
+
+
+class NoticeLog(SQLModel, table=True):
+    """When a notice of a kind last went to an address, for rate limits."""
+
+    __tablename__ = "notice_log"
+
+    address: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # "held", …
+    sent_at: datetime = _now_column()
 
 
 class DeliveryFailure(SQLModel, table=True):
