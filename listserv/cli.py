@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -19,11 +20,12 @@ import typer
 from typer.exceptions import Abort, TyperException
 
 from listserv import registry
+from listserv.addresses import normalise_address
 from listserv.config import Settings, load_settings
 from listserv.db import Database, require_current_schema
-from listserv.errors import InvalidInput, ListservError
+from listserv.errors import InvalidInput, ListservError, NotFound
 from listserv.keys import Keys
-from listserv.models import NonMemberPolicy, RedPolicy
+from listserv.models import NonMemberPolicy, RedPolicy, utcnow
 
 T = TypeVar("T")
 
@@ -37,8 +39,10 @@ app = typer.Typer(
 )
 list_app = typer.Typer(help="Create and show lists.", no_args_is_help=True)
 member_app = typer.Typer(help="Add, import, list and remove members.", no_args_is_help=True)
+held_app = typer.Typer(help="Moderate held posts.", no_args_is_help=True)
 app.add_typer(list_app, name="list")
 app.add_typer(member_app, name="member")
+app.add_typer(held_app, name="held")
 
 
 class Context:
@@ -172,6 +176,148 @@ def list_show(ctx: typer.Context, address: str) -> None:
         typer.echo(f"{key + ':':16} {value}")
 
 
+def _yes_no(value: str | None, option: str) -> bool | None:
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in ("yes", "on", "true", "1"):
+        return True
+    if lowered in ("no", "off", "false", "0"):
+        return False
+    raise InvalidInput(f"{option} takes yes or no, not {value!r}")
+
+
+@list_app.command("set")
+def list_set(
+    ctx: typer.Context,
+    address: str,
+    name: Annotated[str | None, typer.Option(help="A human name for the list.")] = None,
+    tlp: Annotated[str | None, typer.Option(help="The TLP floor of every post.")] = None,
+    nonmember: Annotated[NonMemberPolicy | None, typer.Option(help="hold, reject or discard.")] = (
+        None
+    ),
+    red: Annotated[RedPolicy | None, typer.Option(help="allow or refuse TLP:RED.")] = None,
+    subject_prefix: Annotated[
+        str | None, typer.Option(help='A subject tag such as "[ciso]"; "" for none.')
+    ] = None,
+    archive_dates: Annotated[
+        str | None, typer.Option(help="Round archive dates to the hour or the day.")
+    ] = None,
+    first_post_moderated: Annotated[
+        str | None, typer.Option(help="yes: a new member's first post waits for a moderator.")
+    ] = None,
+    soft_size_limit: Annotated[
+        int | None, typer.Option(help="Hold posts larger than this many bytes; 0 for no limit.")
+    ] = None,
+    allowed_attachment_types: Annotated[
+        str | None,
+        typer.Option(help='Allowed attachment types, e.g. "application/pdf image/*"; "" for all.'),
+    ] = None,
+    require_authentication: Annotated[
+        str | None, typer.Option(help="yes: hold posts whose sender fails DKIM/DMARC.")
+    ] = None,
+    token_expiry_days: Annotated[
+        int | None, typer.Option(help="Days a one-mail approval stays valid.")
+    ] = None,
+    held_retention_days: Annotated[
+        int | None, typer.Option(help="Days rejected and expired posts are kept.")
+    ] = None,
+) -> None:
+    """Change a list's settings (only the options given)."""
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = name.strip()
+    if tlp is not None:
+        changes["tlp_floor"] = registry.parse_floor(tlp).name
+    if nonmember is not None:
+        changes["nonmember_policy"] = nonmember.value
+    if red is not None:
+        changes["red_policy"] = red.value
+    if subject_prefix is not None:
+        changes["subject_prefix"] = subject_prefix.strip() or None
+    if archive_dates is not None:
+        if archive_dates not in ("hour", "day"):
+            raise InvalidInput("--archive-dates takes hour or day")
+        changes["archive_date_rounding"] = archive_dates
+    for option, value in (
+        ("first_post_moderated", first_post_moderated),
+        ("require_authentication", require_authentication),
+    ):
+        flag = _yes_no(value, "--" + option.replace("_", "-"))
+        if flag is not None:
+            changes[option] = flag
+    if soft_size_limit is not None:
+        changes["soft_size_limit"] = soft_size_limit or None
+    if allowed_attachment_types is not None:
+        types = [t.lower() for t in allowed_attachment_types.replace(",", " ").split()]
+        if any("/" not in t for t in types):
+            raise InvalidInput("attachment types look like application/pdf or image/*")
+        changes["allowed_attachment_types"] = types or None
+    for option, days in (
+        ("token_expiry_days", token_expiry_days),
+        ("held_retention_days", held_retention_days),
+    ):
+        if days is not None:
+            if days < 1:
+                raise InvalidInput(f"--{option.replace('_', '-')} must be at least 1")
+            changes[option] = days
+    if not changes:
+        raise InvalidInput("nothing to change; see `listserv list set --help`")
+
+    async def work(db: Database) -> str:
+        async with db.transaction() as session:
+            found = await registry.get_list(session, address)
+            for key, value in changes.items():
+                setattr(found, key, value)
+            session.add(found)
+            await registry.bump_version(session)
+            return found.address
+
+    changed = run(with_database(_context(ctx).settings, work))
+    typer.echo(f"updated {changed}: {', '.join(sorted(changes))}")
+
+
+@member_app.command("set")
+def member_set(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    email: str,
+    role: Annotated[str | None, typer.Option(help="member, moderator or owner.")] = None,
+    moderated: Annotated[
+        str | None, typer.Option(help="yes: every post of this member waits for a moderator.")
+    ] = None,
+    delivery: Annotated[str | None, typer.Option(help="on or off.")] = None,
+) -> None:
+    """Change a member's role, moderation or delivery."""
+    changes: dict[str, object] = {}
+    if role is not None:
+        changes["role"] = registry.parse_role(role).value
+    flag = _yes_no(moderated, "--moderated")
+    if flag is not None:
+        changes["moderated"] = flag
+    flag = _yes_no(delivery, "--delivery")
+    if flag is not None:
+        changes["delivery_enabled"] = flag
+        if flag:
+            changes["bounce_score"] = 0
+    if not changes:
+        raise InvalidInput("nothing to change; see `listserv member set --help`")
+
+    async def work(db: Database) -> None:
+        async with db.transaction() as session:
+            found = await registry.get_list(session, list_address)
+            member = await registry.find_member(session, found, normalise_address(email))
+            if member is None:
+                raise NotFound(f"{email} is not a member of {found.address}")
+            for key, value in changes.items():
+                setattr(member, key, value)
+            session.add(member)
+            await registry.bump_version(session)
+
+    run(with_database(_context(ctx).settings, work))
+    typer.echo(f"updated {email.strip().lower()}: {', '.join(sorted(changes))}")
+
+
 @member_app.command("add")
 def member_add(
     ctx: typer.Context,
@@ -284,6 +430,105 @@ def member_remove(
 
     run(with_database(_context(ctx).settings, work))
     typer.echo(f"removed {email.strip().lower()} from {list_address.strip().lower()}")
+
+
+@held_app.command("list")
+def held_list(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Posts waiting for a moderator: id, age, sender, subject, reasons."""
+    from listserv import moderation
+
+    async def work(db: Database) -> list[moderation.HeldPost]:
+        async with db.session() as session:
+            found = await registry.get_list(session, list_address)
+        return await moderation.held_posts(db, found.address)
+
+    posts = run(with_database(_context(ctx).settings, work))
+    now = utcnow()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "held_at": p.held_at.isoformat(),
+                        "age_seconds": int((now - p.held_at).total_seconds()),
+                        "sender": p.sender,
+                        "subject": p.subject,
+                        "label": p.label,
+                        "reasons": list(p.reasons),
+                    }
+                    for p in posts
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    if not posts:
+        typer.echo(f"nothing held for {list_address.strip().lower()}")
+    for p in posts:
+        typer.echo(f"#{p.id}  {_age(now - p.held_at)} ago  {p.sender}  {p.subject}")
+        for reason in p.reasons:
+            typer.echo(f"      {reason}")
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+@held_app.command("approve")
+def held_approve(ctx: typer.Context, held_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Approve a held post: it is distributed and archived as if accepted."""
+    from listserv import moderation
+
+    async def work(db: Database) -> moderation.Verdict:
+        return await moderation.approve(db, held_id, moderator="cli", via="cli")
+
+    _report_verdict(held_id, run(with_database(_context(ctx).settings, work)))
+
+
+@held_app.command("reject")
+def held_reject(
+    ctx: typer.Context,
+    held_id: Annotated[int, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Told to the sender.")] = "",
+) -> None:
+    """Reject a held post; its sender is told the reason."""
+    from listserv import moderation
+
+    async def work(db: Database) -> moderation.Verdict:
+        return await moderation.reject(db, held_id, moderator="cli", via="cli", reason=reason)
+
+    _report_verdict(held_id, run(with_database(_context(ctx).settings, work)))
+
+
+def _report_verdict(held_id: int, verdict: object) -> None:
+    from listserv.moderation import Verdict
+
+    assert isinstance(verdict, Verdict)
+    messages = {
+        Verdict.APPROVED: f"#{held_id} approved; it goes to the list now",
+        Verdict.REJECTED: f"#{held_id} rejected; the sender is told why",
+    }
+    if verdict in messages:
+        typer.echo(messages[verdict])
+        return
+    problems = {
+        Verdict.ALREADY_DECIDED: f"#{held_id} was already decided",
+        Verdict.NOT_FOUND: f"no held post #{held_id}",
+        Verdict.EXPIRED: f"#{held_id} expired before anyone decided",
+        Verdict.NOT_ALLOWED: f"not allowed to decide #{held_id}",
+    }
+    raise InvalidInput(problems[verdict])
 
 
 def main(argv: list[str] | None = None) -> None:

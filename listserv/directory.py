@@ -34,6 +34,11 @@ class ListView:
     red_policy: RedPolicy
     subject_prefix: str | None
     archive_date_rounding: str
+    first_post_moderated: bool = False
+    soft_size_limit: int | None = None
+    allowed_attachment_types: tuple[str, ...] | None = None
+    require_authentication: bool = False
+    token_expiry_days: int = 14
 
     @property
     def local_part(self) -> str:
@@ -71,6 +76,15 @@ class ListView:
             red_policy=RedPolicy(row.red_policy),
             subject_prefix=row.subject_prefix,
             archive_date_rounding=row.archive_date_rounding,
+            first_post_moderated=row.first_post_moderated,
+            soft_size_limit=row.soft_size_limit,
+            allowed_attachment_types=(
+                None
+                if row.allowed_attachment_types is None
+                else tuple(t.lower() for t in row.allowed_attachment_types)
+            ),
+            require_authentication=row.require_authentication,
+            token_expiry_days=row.token_expiry_days,
         )
 
 
@@ -81,6 +95,8 @@ class MemberView:
     name: str
     role: Role
     delivery_enabled: bool
+    moderated: bool = False
+    posts_accepted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +167,8 @@ async def _load(session: AsyncSession, version: int) -> Snapshot:
             name=row.name,
             role=Role(row.role),
             delivery_enabled=row.delivery_enabled,
+            moderated=row.moderated,
+            posts_accepted=row.posts_accepted,
         )
     return Snapshot(
         version=version,

@@ -7,7 +7,8 @@ checked against.
 The life of a post in rows:
 
     InboundMessage  queued ──► accepted ──► (raw deleted when delivered and reviewed)
-                          ├──► held ──► accepted | rejected
+                          ├──► held ──► queued (approved) ──► accepted
+                          │         ├──► rejected | expired (raw deleted after retention)
                           ├──► rejected
                           └──► discarded
     OutboundMessage (one rendered copy) ──► DeliveryBatch × ⌈recipients / batch size⌉
@@ -83,6 +84,7 @@ class InboundState(StrEnum):
     HELD = "held"
     REJECTED = "rejected"
     DISCARDED = "discarded"
+    EXPIRED = "expired"  # held, and no moderator decided in time
 
 
 class BatchState(StrEnum):
@@ -198,6 +200,11 @@ class InboundMessage(SQLModel, table=True):
     moderation_via: str | None = None  # "mail", "web" or "cli"
     held_at: datetime | None = _optional_time()
     bytes_deleted_at: datetime | None = _optional_time()
+    # What the archive would show, computed when the post was held (scrubbed text only).
+    preview_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    preview_flags: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class OutboundMessage(SQLModel, table=True):

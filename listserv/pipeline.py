@@ -7,7 +7,8 @@
       ├─ accept ──► archive form (scrub worker) ─┐
       │             distribution copy ───────────┤ one transaction: state, outbound
       │                                          ┘ copy + batches, archive post
-      ├─ hold ────► recorded with its reasons (moderation takes it from there)
+      ├─ hold ────► reasons recorded, archive preview, tokens; every moderator gets a
+      │             request mail, the poster a notice (at most hourly)
       ├─ reject ──► notice to the sender; raw deleted
       └─ discard ─► raw deleted
 
@@ -33,6 +34,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from filters.auto_reply import is_auto_reply
 from filters.dsn import failed_recipients
 from filters.tlp import Tlp, label_of_message, parse_label, resolve
 from listserv.addresses import author_addresses
@@ -52,8 +54,22 @@ from listserv.models import (
     OutboundMessage,
     utcnow,
 )
+from listserv.moderation import (
+    Action as ModerationAction,
+)
+from listserv.moderation import (
+    decide_by_token,
+    expire_and_purge,
+    issue_tokens,
+    moderator_request,
+    notify_poster_held,
+    reason_sentences,
+    summary_of,
+    verdict_notice,
+)
 from listserv.notices import build_notice, enqueue_notice, may_notify
-from listserv.posting_policy import Action, Decision, Post, decide
+from listserv.posting_policy import Action, Decision, Post, attachment_types, decide
+from listserv.registry import bump_version
 
 log = logging.getLogger(__name__)
 decisions = logging.getLogger("listserv.decision")
@@ -62,6 +78,7 @@ LEASE = timedelta(minutes=5)
 RETRY_PAUSE = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 IDLE_POLL_SECONDS = 1.0
+HOUSEKEEPING_INTERVAL = timedelta(minutes=1)
 
 
 class Superseded(Exception):
@@ -77,6 +94,7 @@ class Claimed:
     mail_from: str
     raw: bytes
     received_at: datetime
+    approved: bool = False  # a moderator approved it after it was held
 
 
 def parse_message(raw: bytes) -> EmailMessage:
@@ -109,12 +127,26 @@ class Pipeline:
     async def run(self, stopping: asyncio.Event) -> None:
         if self._db.is_sqlite:
             await self._forget_leases()
+        housekeeping_due = self._clock()
         while not stopping.is_set():
+            if self._clock() >= housekeeping_due:
+                housekeeping_due = self._clock() + HOUSEKEEPING_INTERVAL
+                await self._housekeeping()
             claimed = await self._claim()
             if claimed is None:
                 await self._idle(stopping)
                 continue
             await self._process_safely(claimed)
+
+    async def _housekeeping(self) -> None:
+        try:
+            expired, purged = await expire_and_purge(self._db, self._clock())
+        except Exception:
+            log.exception("moderation housekeeping failed")
+            return
+        if expired or purged:
+            decisions.info("housekeeping expired=%d purged=%d", expired, purged)
+            self._delivery_wake.set()
 
     async def run_until_idle(self) -> None:
         """Process everything queued now (for the CLI and tests)."""
@@ -153,6 +185,7 @@ class Pipeline:
                     InboundMessage.mail_from,
                     InboundMessage.raw,
                     InboundMessage.received_at,
+                    InboundMessage.moderation_reason,
                 )
                 .where(
                     col(InboundMessage.state) == InboundState.QUEUED.value,
@@ -181,6 +214,7 @@ class Pipeline:
             mail_from=row.mail_from,
             raw=row.raw or b"",
             received_at=row.received_at,
+            approved=row.moderation_reason == "approved",
         )
 
     async def _process_safely(self, claimed: Claimed) -> None:
@@ -226,6 +260,8 @@ class Pipeline:
             await self._bounce(claimed, mailing_list, message)
         elif claimed.kind == AddressKind.POST.value:
             await self._post(claimed, mailing_list, message)
+        elif claimed.kind in (AddressKind.APPROVE.value, AddressKind.REJECT.value):
+            await self._moderation_reply(claimed, mailing_list, message)
         else:
             async with self._db.transaction() as session:
                 await self._set_state(
@@ -244,10 +280,16 @@ class Pipeline:
             envelope_sender=claimed.mail_from,
             author=author,
             label=label,
+            size=len(claimed.raw),
+            attachment_types=attachment_types(message),
+            approved=claimed.approved,
         )
         decision = decide(post)
         if decision.action is Action.ACCEPT:
             await self._accept(claimed, post, ids)
+            return
+        if decision.action is Action.HOLD:
+            await self._hold(claimed, post, ids, decision)
             return
         state = {
             Action.HOLD: InboundState.HELD,
@@ -366,6 +408,8 @@ class Pipeline:
                 )
             if not batches and (plan is None or not plan.held):
                 await self._drop_raw(session, claimed.id)
+            if post.author is not None:
+                await self._count_post(session, post.author)
         self._delivery_wake.set()
         self._log(
             mailing_list,
@@ -375,6 +419,127 @@ class Pipeline:
             f"ok recipients={len(recipients)} archive={archive_outcome}",
             post.label,
         )
+
+    async def _count_post(self, session: AsyncSession, author: MemberView) -> None:
+        await session.execute(
+            update(Member)
+            .where(col(Member.id) == author.id)
+            .values(posts_accepted=Member.posts_accepted + 1)
+        )
+        if author.posts_accepted == 0:
+            # The first-post rule reads this through the directory: refresh it.
+            await bump_version(session)
+
+    async def _hold(self, claimed: Claimed, post: Post, ids: KeyedIds, decision: Decision) -> None:
+        mailing_list = post.mailing_list
+        snapshot = await self._directory.current()
+        preview, flags = "", ()
+        if post.label is not Tlp.RED:
+            async with self._db.session() as session:
+                plan = await self._archiver.prepare(
+                    session,
+                    mailing_list=mailing_list,
+                    raw=claimed.raw,
+                    ids=ids,
+                    label=post.label,
+                    author_key=post.author.email if post.author else None,
+                    received_at=claimed.received_at,
+                    registry=snapshot.registry,
+                )
+            if plan.form.hold_reason is None:
+                preview, flags = plan.form.text, tuple(str(f) for f in plan.form.flags)
+            else:
+                preview = f"(the archive copy would be held: {plan.form.hold_reason})"
+        now = self._clock()
+        expires_at = now + timedelta(days=mailing_list.token_expiry_days)
+        reasons = reason_sentences(decision.codes)
+        sender, subject, first_lines = summary_of(post.message)
+        moderators = await self._directory.moderators(mailing_list.id)
+        async with self._db.transaction() as session:
+            await self._set_state(
+                session,
+                claimed.id,
+                InboundState.HELD,
+                decision.codes,
+                label=post.label,
+                keyed_id=ids.message_id,
+                author_member_id=post.author.id if post.author else None,
+                extra={"held_at": now, "preview_text": preview, "preview_flags": list(flags)},
+            )
+            tokens = await issue_tokens(session, claimed.id, expires_at)
+            for moderator in moderators:
+                request = moderator_request(
+                    mailing_list,
+                    moderator=moderator.email,
+                    sender=sender,
+                    subject=subject,
+                    first_lines=first_lines,
+                    label=post.label.label,
+                    reasons=reasons,
+                    preview=preview,
+                    flags=flags,
+                    tokens=tokens,
+                    expires_at=expires_at,
+                )
+                await enqueue_notice(session, mailing_list, request, moderator.email)
+            await notify_poster_held(
+                session,
+                mailing_list,
+                recipient=post.envelope_sender,
+                subject=subject,
+                reasons=reasons,
+                in_reply_to=str(post.message.get("Message-ID", "") or "") or None,
+                now=now,
+            )
+        self._delivery_wake.set()
+        self._log(
+            mailing_list,
+            claimed,
+            ids,
+            "held",
+            f"{decision.codes} moderators={len(moderators)}",
+            post.label,
+        )
+
+    async def _moderation_reply(
+        self, claimed: Claimed, mailing_list: ListView, message: EmailMessage
+    ) -> None:
+        action = ModerationAction(claimed.kind)
+        senders = author_addresses(message)
+        sender = senders[0] if senders else claimed.mail_from
+        now = self._clock()
+        async with self._db.transaction() as session:
+            result = await decide_by_token(
+                session,
+                list_id=mailing_list.id,
+                token=claimed.detail,
+                action=action,
+                sender=sender,
+                reply=message,
+                now=now,
+            )
+            await self._set_state(
+                session, claimed.id, InboundState.DISCARDED, f"moderation-{result.verdict.value}"
+            )
+            if may_notify(sender) and not is_auto_reply(message):
+                notice = verdict_notice(
+                    mailing_list,
+                    to=sender,
+                    verdict=result.verdict,
+                    subject=str(message.get("Subject", "") or ""),
+                    in_reply_to=str(message.get("Message-ID", "") or "") or None,
+                )
+                await enqueue_notice(session, mailing_list, notice, sender)
+        decisions.info(
+            "list=%s inbound=%d outcome=moderation-%s action=%s held=%s",
+            mailing_list.address,
+            claimed.id,
+            result.verdict.value,
+            action.value,
+            result.inbound_id,
+        )
+        self._wake.set()
+        self._delivery_wake.set()
 
     async def _bounce(
         self, claimed: Claimed, mailing_list: ListView, message: EmailMessage
@@ -435,6 +600,7 @@ class Pipeline:
         author_member_id: int | None = None,
         review_pending: bool = False,
         keep_raw: bool = False,
+        extra: dict[str, object] | None = None,
     ) -> None:
         values: dict[str, object] = {
             "state": state.value,
@@ -449,6 +615,7 @@ class Pipeline:
             values["keyed_id"] = keyed_id
         if author_member_id is not None:
             values["author_member_id"] = author_member_id
+        values.update(extra or {})
         if state in (InboundState.REJECTED, InboundState.DISCARDED) or (
             not keep_raw and state is not InboundState.HELD
         ):

@@ -10,7 +10,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import archive.models  # noqa: F401  (registers the archive tables)
-import listserv.models  # noqa: F401  (registers the server tables)
+import listserv.models
+import listserv.web.models  # noqa: F401  (registers the web tables)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

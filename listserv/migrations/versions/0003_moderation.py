@@ -51,6 +51,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("bytes_deleted_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch_op.add_column(sa.Column("preview_text", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("preview_flags", sa.JSON(), nullable=False, server_default="[]")
+        )
 
     with op.batch_alter_table("mailing_list", schema=None) as batch_op:
         batch_op.add_column(
@@ -95,6 +99,8 @@ def downgrade() -> None:
         batch_op.drop_column("first_post_moderated")
 
     with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.drop_column("preview_flags")
+        batch_op.drop_column("preview_text")
         batch_op.drop_column("bytes_deleted_at")
         batch_op.drop_column("held_at")
         batch_op.drop_column("moderation_via")
