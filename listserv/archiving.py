@@ -15,18 +15,43 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive import store
 from archive.models import ArchivePost
 from filters.archive_ids import keyed_message_id, referenced_ids
-from filters.deattribute import ArchiveContext, ArchiveForm
+from filters.deattribute import ArchiveContext, ArchiveForm, archive_form_or_hold
 from filters.identities import Registry
+from filters.matching import RegistryMatcher
 from filters.tlp import Tlp
 from listserv.directory import ListView
 from listserv.keys import Keys, keyed_digest
-from listserv.scrub_worker import ScrubWorker
+
+
+class Scrubber(Protocol):
+    """Makes archive forms: the scrub worker in the server, in-process in the CLI."""
+
+    async def archive_form(
+        self, raw: bytes, registry: Registry, ctx: ArchiveContext
+    ) -> ArchiveForm: ...
+
+
+class InProcessScrubber:
+    """For one-shot commands (`listserv scrub`): no child process, same function."""
+
+    def __init__(self) -> None:
+        self._matchers: dict[str, RegistryMatcher] = {}
+
+    async def archive_form(
+        self, raw: bytes, registry: Registry, ctx: ArchiveContext
+    ) -> ArchiveForm:
+        fingerprint = registry.fingerprint()
+        matcher = self._matchers.get(fingerprint)
+        if matcher is None:
+            matcher = self._matchers[fingerprint] = RegistryMatcher.compile(registry)
+        return archive_form_or_hold(raw, matcher, ctx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +94,7 @@ class ArchivePlan:
 
 
 class Archiver:
-    def __init__(self, keys: Keys, worker: ScrubWorker, *, base_url: str) -> None:
+    def __init__(self, keys: Keys, worker: Scrubber, *, base_url: str) -> None:
         self._keys = keys
         self._worker = worker
         self._base_url = base_url

@@ -12,15 +12,16 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.exceptions import Abort, TyperException
 
+from filters.tlp import Tlp, label_of_message, resolve
 from listserv import registry
-from listserv.addresses import normalise_address
+from listserv.addresses import author_addresses, normalise_address
 from listserv.config import Settings, load_settings
 from listserv.db import Database, require_current_schema
 from listserv.errors import InvalidInput, ListservError, NotFound
@@ -40,6 +41,8 @@ app = typer.Typer(
 list_app = typer.Typer(help="Create and show lists.", no_args_is_help=True)
 member_app = typer.Typer(help="Add, import, list and remove members.", no_args_is_help=True)
 held_app = typer.Typer(help="Moderate held posts.", no_args_is_help=True)
+archive_app = typer.Typer(help="The de-attributed archive.", no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
 app.add_typer(list_app, name="list")
 app.add_typer(member_app, name="member")
 app.add_typer(held_app, name="held")
@@ -529,6 +532,98 @@ def _report_verdict(held_id: int, verdict: object) -> None:
         Verdict.NOT_ALLOWED: f"not allowed to decide #{held_id}",
     }
     raise InvalidInput(problems[verdict])
+
+
+@archive_app.command("export")
+def archive_export(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Write an mbox of the archive forms (never originals), oldest first."""
+    from archive.export import write_mbox
+    from archive.store import posts_in_order
+
+    async def work(db: Database) -> list[tuple[bytes, datetime]]:
+        async with db.session() as session:
+            found = await registry.get_list(session, list_address)
+            assert found.id is not None
+            return [(p.form, p.date) for p in await posts_in_order(session, found.id)]
+
+    forms = run(with_database(_context(ctx).settings, work))
+    if output is None:
+        write_mbox(sys.stdout.buffer, forms)
+        sys.stdout.flush()
+        return
+    try:
+        with output.open("wb") as file:
+            count = write_mbox(file, forms)
+    except OSError as error:
+        raise InvalidInput(f"{output}: {error.strerror}") from None
+    typer.echo(f"wrote {count} archived posts to {output}", err=True)
+
+
+@app.command("scrub")
+def scrub(
+    ctx: typer.Context,
+    list_address: Annotated[str, typer.Argument(metavar="LIST")],
+    file: Annotated[Path, typer.Argument(metavar="FILE.eml")],
+) -> None:
+    """Print the archive form of one message (flags on stderr); stores nothing."""
+    from listserv.archiving import Archiver, InProcessScrubber, keyed_ids
+    from listserv.directory import ListView
+    from listserv.pipeline import parent_label, parse_message
+
+    settings = _context(ctx).settings
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"{file}: {error.strerror}") from None
+    keys = Keys.load(settings.secret_key_path)
+
+    async def work(db: Database) -> tuple[bytes, list[str], str | None]:
+        message = parse_message(raw)
+        async with db.session() as session:
+            found = await registry.get_list(session, list_address)
+            view = ListView.of(found)
+            identities = await registry.load_registry(session)
+            ids = keyed_ids(keys, view, message, raw)
+            author = None
+            for address in author_addresses(message):
+                member = await registry.find_member(session, found, address)
+                if member is not None:
+                    author = member.email
+                    break
+            label = resolve(
+                view.floor,
+                label_of_message(message),
+                await parent_label(session, view.id, ids.references),
+            )
+            if label is Tlp.RED:
+                return b"", [], "TLP:RED posts are never archived"
+            archiver = Archiver(keys, InProcessScrubber(), base_url=settings.web.base_url)
+            plan = await archiver.prepare(
+                session,
+                mailing_list=view,
+                raw=raw,
+                ids=ids,
+                label=label,
+                author_key=author,
+                received_at=utcnow(),
+                registry=identities,
+            )
+        flags = [str(flag) for flag in plan.form.flags]
+        return plan.form.message, flags, plan.form.hold_reason
+
+    form, flags, held = run(with_database(settings, work))
+    for flag in flags:
+        typer.echo(f"flag: {flag}", err=True)
+    if held is not None:
+        raise InvalidInput(f"not archived: {held}")
+    sys.stdout.buffer.write(form)
+    sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> None:

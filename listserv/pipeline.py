@@ -97,6 +97,25 @@ class Claimed:
     approved: bool = False  # a moderator approved it after it was held
 
 
+async def parent_label(
+    session: AsyncSession, list_id: int, references: tuple[str, ...]
+) -> Tlp | None:
+    """The strictest label among the list's accepted posts that a post answers."""
+    if not references:
+        return None
+    labels = (
+        await session.scalars(
+            select(InboundMessage.label).where(
+                col(InboundMessage.list_id) == list_id,
+                col(InboundMessage.keyed_id).in_(references),
+                col(InboundMessage.state) == InboundState.ACCEPTED.value,
+            )
+        )
+    ).all()
+    parsed = [label for text in labels if text and (label := parse_label(text)) is not None]
+    return max(parsed, default=None)
+
+
 def parse_message(raw: bytes) -> EmailMessage:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
@@ -311,21 +330,8 @@ class Pipeline:
         return None
 
     async def _parent_label(self, mailing_list: ListView, ids: KeyedIds) -> Tlp | None:
-        """The strictest label among the list's accepted posts this one answers."""
-        if not ids.references:
-            return None
         async with self._db.session() as session:
-            labels = (
-                await session.scalars(
-                    select(InboundMessage.label).where(
-                        col(InboundMessage.list_id) == mailing_list.id,
-                        col(InboundMessage.keyed_id).in_(ids.references),
-                        col(InboundMessage.state) == InboundState.ACCEPTED.value,
-                    )
-                )
-            ).all()
-        parsed = [label for text in labels if text and (label := parse_label(text)) is not None]
-        return max(parsed, default=None)
+            return await parent_label(session, mailing_list.id, ids.references)
 
     async def _accept(self, claimed: Claimed, post: Post, ids: KeyedIds) -> None:
         mailing_list = post.mailing_list

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from listserv.config import Settings, load_settings
+from listserv.db import Database
 from tests.support.relay import RecordingRelay
 from tests.support.server import MemberSpec, write_config
 
@@ -39,3 +40,13 @@ def config_path(tmp_path: Path, relay: RecordingRelay) -> Path:
 @pytest.fixture
 def settings(config_path: Path) -> Settings:
     return load_settings(config_path)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """A second connection to the server's database, for looking at its rows."""
+    database = Database(settings.database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
