@@ -105,12 +105,14 @@ def _munge_from(result: EmailMessage, original: EmailMessage, identity: ListIden
     authors = _addresses(original, "From")
     if not authors:
         return
-    display = authors[0].display_name or authors[0].username
+    display = _readable(authors[0].display_name or authors[0].username)
     del result["From"]
     result["From"] = formataddr((f"{display} via {identity.name}", identity.address))
     if original.get("Reply-To") is None:
         del result["Reply-To"]
-        result["Reply-To"] = ", ".join(str(a) for a in authors)
+        result["Reply-To"] = ", ".join(
+            formataddr((_readable(a.display_name), a.addr_spec)) for a in authors
+        )
 
 
 def _addresses(message: EmailMessage, header: str) -> list[Address]:
@@ -119,6 +121,11 @@ def _addresses(message: EmailMessage, header: str) -> list[Address]:
     except Exception:  # an unparseable header names nobody we can credit
         return []
     return [a for a in getattr(value, "addresses", ()) if isinstance(a, Address)]
+
+
+def _readable(text: str) -> str:
+    """Raw 8-bit header text (RFC 6532) arrives surrogate-escaped; make it UTF-8."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _quote_phrase(text: str) -> str:

@@ -13,6 +13,12 @@ from filters.list_headers import ListIdentity, distribution_copy
 from filters.tlp import Tlp, stamp
 from listserv.directory import ListView
 
+# CRLF line ends for the wire, and no refolding below RFC 5322's 998-octet
+# limit: folding a long URL (Archived-At, List-*) that has no whitespace makes
+# Python encode it as an RFC 2047 word, which no client reads as a URL, and
+# headers from the author's client keep the form they arrived in.
+WIRE = policy.SMTP.clone(max_line_length=998)
+
 
 def list_identity(mailing_list: ListView, base_url: str) -> ListIdentity:
     base = base_url.rstrip("/")
@@ -39,4 +45,4 @@ def render_distribution(
     copy = distribution_copy(
         stamped, list_identity(mailing_list, base_url), archived_at=archived_at
     )
-    return copy.as_bytes(policy=policy.SMTP)
+    return copy.as_bytes(policy=WIRE)

@@ -101,9 +101,9 @@ async def test_posts_are_archived_de_attributed_and_threaded(
     # The distributed copy points at the archived post (RFC 5064).
     token = posts[0].token
     first_copy = next(d for d in relay.delivered if "Re:" not in str(d.message["Subject"]))
-    assert (
-        first_copy.message["Archived-At"] == f"<https://lists.example/lists/{LIST}/posts/{token}>"
-    )
+    url = f"https://lists.example/lists/{LIST}/posts/{token}"
+    assert first_copy.message["Archived-At"] == f"<{url}>"
+    assert f"\r\nArchived-At: <{url}>\r\n".encode() in first_copy.content
 
 
 async def test_a_green_tag_on_an_amber_list_arrives_amber(

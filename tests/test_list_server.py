@@ -149,3 +149,27 @@ async def test_a_relay_answering_451_twice_still_gets_the_message(
         await relay.wait_for_recipients(3, timeout=30)
     assert relay.transactions == 3
     assert sorted(relay.recipients) == sorted(m.email for m in MEMBERS)
+
+
+async def test_raw_utf8_headers_from_a_real_client_are_handled(
+    settings: Settings, relay: RecordingRelay
+) -> None:
+    # Some clients send UTF-8 in headers without RFC 2047 encoding (RFC 6532).
+    raw = (
+        "From: Jürgen Müller <alice@operator-a.example>\r\n"
+        "To: ciso@lists.example\r\n"
+        "Subject: Störung im Kernnetz\r\n"
+        "Message-ID: <raw-8bit@operator-a.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+        "Grüße aus dem NOC.\r\n"
+    ).encode()
+    await prepare(settings, lists={LIST: MEMBERS})
+    async with running(settings) as server:
+        await send(server.smtp_port, raw, mail_from=ALICE.email, recipients=[LIST])
+        await relay.wait_for_recipients(3)
+    message = relay.delivered[0].message
+    assert str(message["Subject"]) == "[TLP:AMBER] Störung im Kernnetz"
+    assert "Jürgen Müller via CISO" in str(message["From"])
+    assert "Grüße aus dem NOC." in message.get_body(("plain",)).get_content()
