@@ -93,6 +93,16 @@ class Database:
         await self.engine.dispose()
 
 
+SEARCH_OBJECTS = ("archive_fts", "search_vector", "ix_archive_post_search")
+
+
+def include_object(
+    obj: object, name: str | None, kind: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's filter: full-text search objects come from hand-written DDL, not models."""
+    return not (name is not None and name.startswith(SEARCH_OBJECTS))
+
+
 def alembic_config(connection: Connection | AsyncConnection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

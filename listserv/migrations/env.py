@@ -1,7 +1,7 @@
-"""Alembic environment: migrations run on the connection the server hands in.
+"""Alembic environment: migrations run on the connection listserv hands in.
 
-`listserv init` (and `serve`) call `Database.migrate()`, which passes its own
-connection in `config.attributes["connection"]`; there is no alembic.ini.
+`listserv init` calls `Database.migrate()`, which passes its own connection in
+`config.attributes["connection"]`; there is no alembic.ini.
 """
 
 from __future__ import annotations
@@ -12,18 +12,11 @@ from sqlmodel import SQLModel
 import archive.models  # noqa: F401  (registers the archive tables)
 import listserv.models
 import listserv.web.models  # noqa: F401  (registers the web tables)
+from listserv.db import include_object
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through listserv.db.Database.migrate()")
-
-
-def include_object(
-    obj: object, name: str | None, kind: str, reflected: bool, compare_to: object
-) -> bool:
-    # The full-text tables are made by hand-written DDL (0002_archive), not models.
-    return not (kind == "table" and name is not None and name.startswith("archive_fts"))
-
 
 context.configure(
     connection=connection,
