@@ -125,6 +125,7 @@ def serve(ctx: typer.Context) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command log
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     run(serve_forever(settings))
 
 
