@@ -566,6 +566,60 @@ def archive_export(
     typer.echo(f"wrote {count} archived posts to {output}", err=True)
 
 
+@archive_app.command("holds")
+def archive_holds(
+    ctx: typer.Context, list_address: Annotated[str, typer.Argument(metavar="LIST")]
+) -> None:
+    """Archive copies that failed closed and wait for a moderator."""
+    from listserv import archive_review
+
+    async def work(db: Database) -> list[archive_review.HeldArchiveCopy]:
+        return await archive_review.pending(db, list_address)
+
+    copies = run(with_database(_context(ctx).settings, work))
+    if not copies:
+        typer.echo(f"no archive copies held for {list_address.strip().lower()}")
+    for copy in copies:
+        typer.echo(f"#{copy.id}  post {copy.inbound_id}  {copy.subject}")
+        typer.echo(f"      {copy.reason}")
+
+
+@archive_app.command("withhold")
+def archive_withhold(
+    ctx: typer.Context, hold_id: Annotated[int, typer.Argument(metavar="ID")]
+) -> None:
+    """Never archive a held copy (it was distributed); its original is deleted."""
+    from listserv import archive_review
+
+    async def work(db: Database) -> None:
+        await archive_review.withhold(db, hold_id)
+
+    run(with_database(_context(ctx).settings, work))
+    typer.echo(f"archive hold #{hold_id} withheld; the post stays out of the archive")
+
+
+@archive_app.command("retry")
+def archive_retry(
+    ctx: typer.Context, hold_id: Annotated[int, typer.Argument(metavar="ID")]
+) -> None:
+    """Scrub a held copy again (after adding an alias, say) and archive it if it passes."""
+    from listserv import archive_review
+    from listserv.archiving import Archiver, InProcessScrubber
+
+    settings = _context(ctx).settings
+    archiver = Archiver(
+        Keys.load(settings.secret_key_path), InProcessScrubber(), base_url=settings.web.base_url
+    )
+
+    async def work(db: Database) -> str | None:
+        return await archive_review.retry(db, hold_id, archiver)
+
+    reason = run(with_database(settings, work))
+    if reason is not None:
+        raise InvalidInput(f"archive hold #{hold_id} still fails closed: {reason}")
+    typer.echo(f"archive hold #{hold_id} archived")
+
+
 @app.command("scrub")
 def scrub(
     ctx: typer.Context,

@@ -234,7 +234,11 @@ async def test_the_raw_original_is_deleted_once_delivered(
 
 
 async def test_an_encrypted_post_is_distributed_but_its_archive_copy_is_held(
-    settings: Settings, relay: RecordingRelay, db: Database
+    settings: Settings,
+    relay: RecordingRelay,
+    db: Database,
+    config_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     await prepare(settings, lists={LIST: MEMBERS})
     encrypted = EmailMessage()
@@ -272,6 +276,20 @@ async def test_an_encrypted_post_is_distributed_but_its_archive_copy_is_held(
     assert count == 0
     assert "encrypted" in held[0].reason
     assert raw is not None  # kept for the moderator while the review is pending
+
+    # A moderator reviews it: scrubbing again still fails closed, so they withhold it.
+    config = ["--config", str(config_path)]
+    await asyncio.to_thread(cli_main, [*config, "archive", "holds", LIST])
+    assert f"#{held[0].id}  post 1  encrypted" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        await asyncio.to_thread(cli_main, [*config, "archive", "retry", str(held[0].id)])
+    assert "still fails closed" in capsys.readouterr().err
+    await asyncio.to_thread(cli_main, [*config, "archive", "withhold", str(held[0].id)])
+    async with db.session() as session:
+        raw = await session.scalar(select(InboundMessage.raw))
+        state = await session.scalar(select(ArchiveHold.state))
+        count = await session.scalar(select(func.count()).select_from(ArchivePost))
+    assert (raw, state, count) == (None, "withheld", 0)
 
 
 async def test_a_scrubber_that_overruns_fails_closed() -> None:
