@@ -58,6 +58,12 @@ class WebSettings(_Section):
     enabled: bool = True
 
 
+class DkimSettings(_Section):
+    domain: str = ""  # sign distribution copies as this domain; "" signs nothing
+    selector: str = "listserv"
+    private_key_file: str = "dkim.key"
+
+
 class SecuritySettings(_Section):
     secret_key_file: str = "secret.key"
 
@@ -68,6 +74,7 @@ class Settings(_Section):
     delivery: DeliverySettings = DeliverySettings()
     web: WebSettings = WebSettings()
     security: SecuritySettings = SecuritySettings()
+    dkim: DkimSettings = DkimSettings()
     # The folder relative paths are resolved against; not a TOML key.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

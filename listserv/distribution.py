@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from filters.list_headers import ListIdentity, distribution_copy
 from filters.tlp import Tlp, stamp
 from listserv.directory import ListView
+from listserv.dkim_signing import DkimSigner
 
 # CRLF line ends for the wire, and no refolding below RFC 5322's 998-octet
 # limit: folding a long URL (Archived-At, List-*) that has no whitespace makes
@@ -40,9 +41,11 @@ def render_distribution(
     *,
     base_url: str,
     archived_at: str | None,
+    signer: DkimSigner | None = None,
 ) -> bytes:
     stamped = stamp(message, label, list_prefix=mailing_list.subject_prefix)
     copy = distribution_copy(
         stamped, list_identity(mailing_list, base_url), archived_at=archived_at
     )
-    return copy.as_bytes(policy=WIRE)
+    content = copy.as_bytes(policy=WIRE)
+    return signer.sign(content) if signer is not None else content

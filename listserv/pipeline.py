@@ -44,6 +44,7 @@ from listserv.db import Database
 from listserv.delivery import split_batches
 from listserv.directory import Directory, ListView, MemberView
 from listserv.distribution import list_identity, render_distribution
+from listserv.dkim_signing import DkimSigner
 from listserv.intake import AddressKind
 from listserv.models import (
     DeliveryBatch,
@@ -142,6 +143,7 @@ class Pipeline:
         self._delivery_wake = delivery_wake
         self._clock = clock
         self._failures: dict[int, int] = {}
+        self._signer = DkimSigner.from_settings(settings)
 
     async def run(self, stopping: asyncio.Event) -> None:
         if self._db.is_sqlite:
@@ -363,6 +365,7 @@ class Pipeline:
             post.label,
             base_url=self._settings.web.base_url,
             archived_at=archived_at,
+            signer=self._signer,
         )
         batches = split_batches(recipients, self._settings.delivery.max_recipients_per_transaction)
         archive_outcome = "none" if plan is None else ("held" if plan.held else "stored")

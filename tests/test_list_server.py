@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
+import dkim
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from listserv import smtp_replies
-from listserv.config import Settings
+from listserv.config import Settings, load_settings
 from listserv.models import NonMemberPolicy
 from tests.conftest import ALICE, BOB, CAROL, LIST, MEMBERS
 from tests.support.mail import SmtpReply, post, send
 from tests.support.relay import RecordingRelay
-from tests.support.server import prepare, running
+from tests.support.server import prepare, running, write_config
 
 
 async def test_a_members_post_reaches_every_member_with_list_headers(
@@ -173,3 +179,54 @@ async def test_raw_utf8_headers_from_a_real_client_are_handled(
     assert str(message["Subject"]) == "[TLP:AMBER] Störung im Kernnetz"
     assert "Jürgen Müller via CISO" in str(message["From"])
     assert "Grüße aus dem NOC." in message.get_body(("plain",)).get_content()
+
+
+async def test_the_distribution_copy_is_dkim_signed_and_drops_receipt_requests(
+    tmp_path: Path, relay: RecordingRelay
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "dkim.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = base64.b64encode(
+        key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    settings = load_settings(
+        write_config(
+            tmp_path,
+            relay_port=relay.port,
+            extra={"dkim": {"domain": "lists.example", "selector": "s2026"}},
+        )
+    )
+    await prepare(settings, lists={LIST: MEMBERS})
+    async with running(settings) as server:
+        signed_by_author = post(
+            ALICE.email,
+            LIST,
+            headers={
+                "DKIM-Signature": "v=1; a=rsa-sha256; d=operator-a.example; s=sel; b=abc",
+                "Disposition-Notification-To": ALICE.email,
+                "Return-Receipt-To": ALICE.email,
+            },
+        )
+        await send(server.smtp_port, signed_by_author, mail_from=ALICE.email, recipients=[LIST])
+        await relay.wait_for_recipients(3)
+    content = relay.delivered[0].content
+    message = relay.delivered[0].message
+    assert message.get_all("DKIM-Signature") is not None
+    assert len(message.get_all("DKIM-Signature")) == 1
+    assert "d=lists.example" in str(message["DKIM-Signature"])
+    assert message["Disposition-Notification-To"] is None
+    assert message["Return-Receipt-To"] is None
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"s2026._domainkey.lists.example."
+        return b"v=DKIM1; k=rsa; p=" + public
+
+    assert dkim.verify(content, dnsfunc=dns)
