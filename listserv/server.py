@@ -31,6 +31,7 @@ from listserv.keys import Keys
 from listserv.pipeline import Pipeline
 from listserv.scrub_worker import ScrubWorker
 from listserv.transports import MaildirOutbox, SmtpRelay, Transport
+from listserv.web.server import start_web
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,11 @@ async def serve(
             host=settings.smtp.host,
             port=settings.smtp.port,
         )
-        web = await _start_web(settings, db, directory, keys, stopping)
+        web = (
+            await start_web(settings, db, directory, keys, stopping, delivery_wake=delivery_wake)
+            if settings.web.enabled
+            else None
+        )
         tasks = {
             "intake-commit": asyncio.create_task(queue.run()),
             "pipeline": asyncio.create_task(pipeline.run(stopping)),
@@ -137,22 +142,6 @@ async def _finish(tasks: dict[str, asyncio.Task[Any]], grace: float) -> None:
         task.cancel()
     if late:
         await asyncio.wait(late, timeout=2)
-
-
-async def _start_web(
-    settings: Settings,
-    db: Database,
-    directory: Directory,
-    keys: Keys,
-    stopping: asyncio.Event,
-) -> tuple[asyncio.Task[Any], tuple[str, int]] | None:
-    if not settings.web.enabled:
-        return None
-    try:
-        from listserv.web.server import start_web
-    except ImportError:
-        return None
-    return await start_web(settings, db, directory, keys, stopping)
 
 
 def _announce(listening: Listening) -> None:
