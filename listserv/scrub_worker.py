@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import resource
@@ -72,6 +73,9 @@ def _child_main(connection: Connection, memory_limit: int) -> None:
             if registry is not None:
                 matcher = RegistryMatcher.compile(registry)
                 fingerprint = registry_fingerprint
+                # The matcher lives as long as the registry does: keep the
+                # collector from walking its millions of objects at every pass.
+                gc.freeze()
             if fingerprint != registry_fingerprint or matcher is None:
                 connection.send(("need-registry", None))
                 continue
