@@ -24,6 +24,7 @@ from listserv import registry
 from listserv.addresses import author_addresses, normalise_address
 from listserv.config import Settings, load_settings
 from listserv.db import Database, require_current_schema
+from listserv.directory import ListView
 from listserv.errors import InvalidInput, ListservError, NotFound
 from listserv.keys import Keys
 from listserv.models import NonMemberPolicy, RedPolicy, utcnow
@@ -173,7 +174,7 @@ def list_show(ctx: typer.Context, address: str) -> None:
                 "subject prefix": found.subject_prefix or "(none)",
                 "archive dates": f"rounded to the {found.archive_date_rounding}",
                 "members": count,
-                "bounce address": found.bounce_address,
+                "bounce address": ListView.of(found).bounce_address,
             }
 
     for key, value in run(with_database(_context(ctx).settings, work)).items():
@@ -628,7 +629,6 @@ def scrub(
 ) -> None:
     """Print the archive form of one message (flags on stderr); stores nothing."""
     from listserv.archiving import Archiver, InProcessScrubber, keyed_ids
-    from listserv.directory import ListView
     from listserv.pipeline import parent_label, parse_message
 
     settings = _context(ctx).settings

@@ -42,6 +42,7 @@ from listserv.models import (
 )
 from listserv.registry import bump_version
 from listserv.transports import SendResult, Transport
+from listserv.waiting import wait_for_work
 
 log = logging.getLogger(__name__)
 decisions = logging.getLogger("listserv.decision")
@@ -109,13 +110,7 @@ class DeliveryWorker:
             await transport.close()
 
     async def _idle(self, stopping: asyncio.Event) -> None:
-        self._wake.clear()
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
-        _, pending = await asyncio.wait(
-            waiters, timeout=IDLE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
-        )
-        for waiter in pending:
-            waiter.cancel()
+        await wait_for_work(self._wake, stopping, IDLE_POLL_SECONDS)
 
     async def _deliver(self, transport: Transport, batch: ClaimedBatch) -> None:
         envelope_from, content, list_id = await self._content(batch.outbound_id)

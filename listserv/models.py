@@ -115,31 +115,6 @@ class MailingList(SQLModel, table=True):
     held_retention_days: int = 30  # bodies of rejected and expired posts are deleted after this
     created_at: datetime = _now_column()
 
-    @property
-    def local_part(self) -> str:
-        return self.address.rsplit("@", 1)[0]
-
-    @property
-    def domain(self) -> str:
-        return self.address.rsplit("@", 1)[1]
-
-    @property
-    def bounce_address(self) -> str:
-        return f"{self.local_part}-bounces@{self.domain}"
-
-    @property
-    def owner_address(self) -> str:
-        return f"{self.local_part}-owner@{self.domain}"
-
-    @property
-    def request_address(self) -> str:
-        return f"{self.local_part}-request@{self.domain}"
-
-    @property
-    def list_id(self) -> str:
-        """The RFC 2919 list identifier: the address with `@` turned into `.`."""
-        return f"{self.local_part}.{self.domain}"
-
 
 class Member(SQLModel, table=True):
     __tablename__ = "member"

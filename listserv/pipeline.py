@@ -36,6 +36,7 @@ from sqlmodel import col
 
 from filters.auto_reply import is_auto_reply
 from filters.dsn import failed_recipients
+from filters.identities import Registry
 from filters.tlp import Tlp, label_of_message, parse_label, resolve
 from listserv.addresses import author_addresses
 from listserv.archiving import ArchivePlan, Archiver, KeyedIds, keyed_ids
@@ -71,6 +72,7 @@ from listserv.moderation import (
 from listserv.notices import build_notice, enqueue_notice, may_notify
 from listserv.posting_policy import Action, Decision, Post, attachment_types, decide
 from listserv.registry import bump_version
+from listserv.waiting import wait_for_work
 
 log = logging.getLogger(__name__)
 decisions = logging.getLogger("listserv.decision")
@@ -175,13 +177,7 @@ class Pipeline:
             await self._process_safely(claimed)
 
     async def _idle(self, stopping: asyncio.Event) -> None:
-        self._wake.clear()
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
-        _, pending = await asyncio.wait(
-            waiters, timeout=IDLE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
-        )
-        for waiter in pending:
-            waiter.cancel()
+        await wait_for_work(self._wake, stopping, IDLE_POLL_SECONDS)
 
     async def _forget_leases(self) -> None:
         async with self._db.transaction() as session:
@@ -340,19 +336,7 @@ class Pipeline:
         snapshot = await self._directory.current()
         members = snapshot.members.get(mailing_list.id, {})
         recipients = [m.email for m in members.values() if m.delivery_enabled]
-        plan: ArchivePlan | None = None
-        if post.label is not Tlp.RED:
-            async with self._db.session() as session:
-                plan = await self._archiver.prepare(
-                    session,
-                    mailing_list=mailing_list,
-                    raw=claimed.raw,
-                    ids=ids,
-                    label=post.label,
-                    author_key=post.author.email if post.author else None,
-                    received_at=claimed.received_at,
-                    registry=snapshot.registry,
-                )
+        plan = await self._archive_plan(claimed, post, ids, snapshot.registry)
         archived_at = (
             self._archiver.url_of(mailing_list, ids.message_id)
             if plan is not None and not plan.held
@@ -429,6 +413,24 @@ class Pipeline:
             post.label,
         )
 
+    async def _archive_plan(
+        self, claimed: Claimed, post: Post, ids: KeyedIds, registry: Registry
+    ) -> ArchivePlan | None:
+        """The archive form the post would get; None for TLP:RED, which is never archived."""
+        if post.label is Tlp.RED:
+            return None
+        async with self._db.session() as session:
+            return await self._archiver.prepare(
+                session,
+                mailing_list=post.mailing_list,
+                raw=claimed.raw,
+                ids=ids,
+                label=post.label,
+                author_key=post.author.email if post.author else None,
+                received_at=claimed.received_at,
+                registry=registry,
+            )
+
     async def _count_post(self, session: AsyncSession, author: MemberView) -> None:
         await session.execute(
             update(Member)
@@ -443,18 +445,8 @@ class Pipeline:
         mailing_list = post.mailing_list
         snapshot = await self._directory.current()
         preview, flags = "", ()
-        if post.label is not Tlp.RED:
-            async with self._db.session() as session:
-                plan = await self._archiver.prepare(
-                    session,
-                    mailing_list=mailing_list,
-                    raw=claimed.raw,
-                    ids=ids,
-                    label=post.label,
-                    author_key=post.author.email if post.author else None,
-                    received_at=claimed.received_at,
-                    registry=snapshot.registry,
-                )
+        plan = await self._archive_plan(claimed, post, ids, snapshot.registry)
+        if plan is not None:
             if plan.form.hold_reason is None:
                 preview, flags = plan.form.text, tuple(str(f) for f in plan.form.flags)
             else:
