@@ -41,6 +41,8 @@ import codecs
 import html
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -99,11 +101,14 @@ class Normalised:
 
     Folded character `i` was produced by `original[starts[i]:ends[i]]`. Starts
     never decrease, so a folded span maps to one contiguous original span.
+    The offsets are machine-integer arrays: as Python ints in tuples they took
+    about 70 bytes per character (150 MB for a 2 MB attachment text), as
+    arrays they take 16.
     """
 
     text: str
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    starts: Sequence[int]
+    ends: Sequence[int]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original range that produced folded characters [start, end)."""
@@ -116,8 +121,8 @@ def normalise(text: str, *, visual: bool = False) -> Normalised:
     """Fold `text` (module docstring, steps 1-5), keeping the offset map."""
     fold_one = _fold_char_visual if visual else _fold_char
     out: list[str] = []  # folded characters, or whole runs of plain ASCII
-    starts: list[int] = []
-    ends: list[int] = []
+    starts = array("q")
+    ends = array("q")
     last_is_space = False
 
     def emit(folded: str, start: int, end: int) -> None:
@@ -174,7 +179,7 @@ def normalise(text: str, *, visual: bool = False) -> Normalised:
                 emit(fold_one(char), char_start, char_end)
         position = end
     emit_stretch(position, len(text))
-    return Normalised("".join(out), tuple(starts), tuple(ends))
+    return Normalised("".join(out), starts, ends)
 
 
 @lru_cache(maxsize=262_144)

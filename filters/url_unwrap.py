@@ -114,15 +114,21 @@ def _anchors(lowered: str) -> set[int]:
 
 
 def _trim(text: str, start: int, end: int) -> int:
+    # Bracket counts are taken once and kept up to date as closers are cut off,
+    # so a URL followed by a long run of ")" costs its length, not its square.
+    counts: dict[str, int] | None = None
     while end > start:
         last = text[end - 1]
         if last in _TRAILING:
             end -= 1
         elif last in _CLOSERS:
             # Keep a closing bracket only if the URL opened it ("…/Foo_(bar)").
-            segment = text[start:end]
-            if segment.count(_CLOSERS[last]) >= segment.count(last):
+            if counts is None:
+                segment = text[start:end]
+                counts = {char: segment.count(char) for char in "()[]{}<>"}
+            if counts[_CLOSERS[last]] >= counts[last]:
                 break
+            counts[last] -= 1
             end -= 1
         else:
             break

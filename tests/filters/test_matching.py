@@ -543,10 +543,12 @@ def test_case_57_organisations_are_redacted_and_the_sentence_kept(
 def test_case_57_short_organisation_forms_only_in_capitals() -> None:
     # The oracle counts the whole organisation name "BT" in any case; the policy
     # here keeps a lower-case "bt" (an ordinary token) and flags it instead.
+    # Alice's alias "OPA" is an acronym in capitals, so an organisation short form:
+    # it used to become "[redacted]" (an untyped alias) and is now named as what it is.
     result = MATCHER.redact("BT and OPA saw it; bt and opa (grandpa) did not.", NOBODY)
     text = result.text
     assert result.text == (
-        "[member organisation] and [redacted] saw it; bt and opa (grandpa) did not."
+        "[member organisation] and [member organisation] saw it; bt and opa (grandpa) did not."
     )
     assert [(flag.kind, flag.detail) for flag in result.flags] == [
         (FlagKind.ACRONYM, f"characters {text.index('bt')}-{text.index('bt') + 2}"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -221,3 +223,14 @@ def test_transliteration_skeletons_agree(spellings: tuple[str, ...]) -> None:
 def test_skeletons_keep_different_names_apart() -> None:
     assert skeleton("ivanov") != skeleton("petrov")
     assert skeleton("maria") != skeleton("mario")
+
+
+def test_the_offset_map_of_a_long_text_is_compact() -> None:
+    # Attachment texts run to megabytes; the map holds two offsets per folded
+    # character, which as Python ints in tuples cost about 70 bytes a character.
+    text = "Jürgen Müller wrote from Operator A, see https://x.example/a?b=1.\n" * 16_000
+    view = normalise(text)
+    assert len(view.text) > 1_000_000
+    assert (sys.getsizeof(view.starts) + sys.getsizeof(view.ends)) / len(view.text) < 20
+    start = view.text.index("operator a")
+    assert text[slice(*view.original_span(start, start + 10))] == "Operator A"
