@@ -10,7 +10,9 @@ should never be told they "are not a member" because of a capital letter.
 from __future__ import annotations
 
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
+from email.utils import getaddresses
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -29,6 +31,7 @@ def normalise_address(text: str) -> str:
     return result.normalized.lower()
 
 
+@lru_cache(maxsize=8192)
 def try_normalise(text: str) -> str | None:
     try:
         return normalise_address(text)
@@ -36,20 +39,27 @@ def try_normalise(text: str) -> str | None:
         return None
 
 
-def author_addresses(message: EmailMessage) -> list[str]:
-    """The normalised addresses in the header From: (RFC 5322 allows several)."""
+def author_addresses(message: Message) -> list[str]:
+    """The normalised addresses in the header From: (RFC 5322 allows several).
+
+    Works on messages parsed with `policy.default` (structured headers) and
+    with `policy.compat32` (plain strings, as the pipeline's header parse).
+    """
     try:
         header = message["From"]
     except Exception:  # a From the email package cannot parse is no author
         return []
     if header is None:
         return []
+    if hasattr(header, "addresses"):
+        specs = [a.addr_spec for a in header.addresses if isinstance(a, Address)]
+    else:
+        specs = [spec for _, spec in getaddresses([str(header)])]
     found: list[str] = []
-    for address in getattr(header, "addresses", ()):
-        if isinstance(address, Address) and address.addr_spec:
-            normalised = try_normalise(address.addr_spec)
-            if normalised:
-                found.append(normalised)
+    for spec in specs:
+        normalised = try_normalise(spec) if spec else None
+        if normalised:
+            found.append(normalised)
     return found
 
 

@@ -25,8 +25,9 @@ from listserv.db import Database
 from listserv.delivery import release_raw
 from listserv.directory import ListView
 from listserv.errors import InvalidInput, NotFound
+from listserv.inbound import parent_label
 from listserv.models import InboundMessage, MailingList, Member, utcnow
-from listserv.pipeline import parent_label, parse_message
+from listserv.post_rendering import parse_message
 from listserv.registry import load_registry
 
 

@@ -81,6 +81,17 @@ def post_url(base_url: str, mailing_list: ListView, keyed_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveTarget:
+    placement: store.Placement
+    context: ArchiveContext
+    author_digest: str | None
+    author_label: str
+
+    def plan(self, form: ArchiveForm, label: Tlp) -> ArchivePlan:
+        return ArchivePlan(self.placement, form, label, self.author_digest, self.author_label)
+
+
+@dataclass(frozen=True, slots=True)
 class ArchivePlan:
     placement: store.Placement
     form: ArchiveForm
@@ -106,20 +117,22 @@ class Archiver:
     def url_of(self, mailing_list: ListView, keyed_id: str) -> str:
         return post_url(self._base_url, mailing_list, keyed_id)
 
-    async def prepare(
+    async def target(
         self,
         session: AsyncSession,
         *,
         mailing_list: ListView,
-        raw: bytes,
         ids: KeyedIds,
         label: Tlp,
         author_key: str | None,
         received_at: datetime,
         registry: Registry,
-    ) -> ArchivePlan:
-        if label is Tlp.RED:
-            raise store.RedRefused("TLP:RED posts are never archived")
+    ) -> ArchiveTarget:
+        """Where the post goes in the archive and the context its form is made in.
+
+        `label` is the best known so far; the post worker resolves the final
+        one from the body and puts it into the context.
+        """
         placement = await store.place(session, mailing_list.id, ids.message_id, ids.references)
         participant_key = self._keys.participant_key(mailing_list.address, placement.root_id)
         author_digest = keyed_digest(participant_key, author_key) if author_key else None
@@ -132,7 +145,7 @@ class Archiver:
         participants = self._thread_participants(registry, participant_key, placement.participants)
         if author_key is not None:
             participants[author_key] = author_label
-        ctx = ArchiveContext(
+        context = ArchiveContext(
             list_address=mailing_list.address,
             list_name=mailing_list.name,
             list_key=self._keys.archive_id_key(mailing_list.address),
@@ -144,8 +157,34 @@ class Archiver:
             date_rounding="day" if mailing_list.archive_date_rounding == "day" else "hour",
             our_url_prefixes=(self._base_url.rstrip("/") + "/",),
         )
-        form = await self._worker.archive_form(raw, registry, ctx)
-        return ArchivePlan(placement, form, label, author_digest, author_label)
+        return ArchiveTarget(placement, context, author_digest, author_label)
+
+    async def prepare(
+        self,
+        session: AsyncSession,
+        *,
+        mailing_list: ListView,
+        raw: bytes,
+        ids: KeyedIds,
+        label: Tlp,
+        author_key: str | None,
+        received_at: datetime,
+        registry: Registry,
+    ) -> ArchivePlan:
+        """The target and the archive form, scrubbed by this archiver's scrubber."""
+        if label is Tlp.RED:
+            raise store.RedRefused("TLP:RED posts are never archived")
+        target = await self.target(
+            session,
+            mailing_list=mailing_list,
+            ids=ids,
+            label=label,
+            author_key=author_key,
+            received_at=received_at,
+            registry=registry,
+        )
+        form = await self._worker.archive_form(raw, registry, target.context)
+        return target.plan(form, label)
 
     @staticmethod
     def _thread_participants(

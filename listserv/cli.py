@@ -629,7 +629,8 @@ def scrub(
 ) -> None:
     """Print the archive form of one message (flags on stderr); stores nothing."""
     from listserv.archiving import Archiver, InProcessScrubber, keyed_ids
-    from listserv.pipeline import parent_label, parse_message
+    from listserv.inbound import parent_label
+    from listserv.post_rendering import parse_message
 
     settings = _context(ctx).settings
     try:

@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import select
 
 from filters.identities import Registry
 from filters.tlp import Tlp
 from listserv.db import Database
-from listserv.models import MailingList, Member, NonMemberPolicy, RedPolicy, Role
-from listserv.registry import load_registry, registry_version
+from listserv.models import MailingList, NonMemberPolicy, RedPolicy, Role
+from listserv.registry import member_rows, registry_from_rows, registry_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +106,7 @@ class Snapshot:
     lists_by_id: dict[int, ListView]
     members: dict[int, dict[str, MemberView]]  # list id → email → member
     registry: Registry
+    fingerprint: str  # of the registry, computed once per snapshot
 
 
 class Directory:
@@ -159,8 +160,8 @@ class Directory:
 async def _load(session: AsyncSession, version: int) -> Snapshot:
     lists = [ListView.of(row) for row in (await session.scalars(select(MailingList))).all()]
     members: dict[int, dict[str, MemberView]] = {view.id: {} for view in lists}
-    for row in (await session.scalars(select(Member).order_by(col(Member.id)))).all():
-        assert row.id is not None
+    rows = await member_rows(session)
+    for row in rows:
         members.setdefault(row.list_id, {})[row.email] = MemberView(
             id=row.id,
             email=row.email,
@@ -170,10 +171,12 @@ async def _load(session: AsyncSession, version: int) -> Snapshot:
             moderated=row.moderated,
             posts_accepted=row.posts_accepted,
         )
+    registry = registry_from_rows(rows)
     return Snapshot(
         version=version,
         lists_by_address={view.address: view for view in lists},
         lists_by_id={view.id: view for view in lists},
         members=members,
-        registry=await load_registry(session),
+        registry=registry,
+        fingerprint=registry.fingerprint(),
     )

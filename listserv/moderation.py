@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from listserv.addresses import author_addresses, try_normalise
+from listserv.addresses import try_normalise
 from listserv.db import Database
 from listserv.directory import ListView
 from listserv.errors import NotFound
@@ -43,9 +43,9 @@ from listserv.models import (
     utcnow,
 )
 from listserv.notices import build_notice, enqueue_notice, may_notify
+from listserv.post_rendering import summary_of
 
 HELD_NOTICE_INTERVAL = timedelta(hours=1)
-FIRST_LINES = 8
 REASON_TEXT = {
     "nonmember": "The sender is not a member of the list.",
     "moderated-member": "The sender's posts are moderated.",
@@ -117,20 +117,6 @@ async def issue_tokens(
     )
     await session.flush()
     return tokens
-
-
-def summary_of(message: EmailMessage) -> tuple[str, str, str]:
-    """Sender, subject and the first lines of a post, for moderators."""
-    senders = author_addresses(message)
-    sender = str(message.get("From", "") or "") or (senders[0] if senders else "(no sender)")
-    subject = str(message.get("Subject", "") or "(no subject)")
-    try:
-        body = message.get_body(("plain", "html"))
-        text = body.get_content() if body is not None else ""
-    except (LookupError, KeyError, ValueError, AssertionError):
-        text = ""
-    lines = [line.rstrip() for line in str(text).splitlines() if line.strip()]
-    return sender, subject, "\n".join(lines[:FIRST_LINES])
 
 
 def moderator_request(
@@ -285,16 +271,16 @@ async def held_post(db: Database, inbound_id: int) -> HeldPost | None:
 
 def _held(row: InboundMessage, list_address: str) -> HeldPost:
     assert row.id is not None
-    sender, subject, first_lines = summary_of(_parse(row.raw))
+    summary = summary_of(_parse(row.raw))
     return HeldPost(
         id=row.id,
         list_address=list_address,
-        sender=sender,
-        subject=subject,
+        sender=summary.sender,
+        subject=summary.subject,
         reasons=reason_sentences(row.reasons),
         held_at=row.held_at or row.received_at,
         label=row.label or "",
-        first_lines=first_lines,
+        first_lines=summary.first_lines,
         archive_preview=row.preview_text,
         archive_flags=tuple(row.preview_flags),
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from enum import IntEnum
 
 from filters.auto_reply import is_auto_reply
@@ -43,7 +43,7 @@ class Reason:
 class Post:
     mailing_list: ListView
     identity: ListIdentity
-    message: EmailMessage
+    message: Message  # the header section is all the checks read
     envelope_sender: str
     author: MemberView | None  # the member in From:, if any
     label: Tlp  # resolved: floor, sender's tag, parent

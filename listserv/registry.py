@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -283,7 +284,32 @@ async def import_members(
     return ImportSummary(added=added, updated=updated)
 
 
+MEMBER_COLUMNS = (
+    Member.id,
+    Member.list_id,
+    Member.email,
+    Member.name,
+    Member.organisation,
+    Member.org_domains,
+    Member.aliases,
+    Member.role,
+    Member.delivery_enabled,
+    Member.moderated,
+    Member.posts_accepted,
+)
+
+
+async def member_rows(session: AsyncSession) -> Sequence[Any]:
+    """Every member as a plain row (no ORM objects: this is the big read)."""
+    query = select(*MEMBER_COLUMNS).order_by(col(Member.id))  # type: ignore[call-overload]
+    return (await session.execute(query)).all()
+
+
 async def load_registry(session: AsyncSession) -> Registry:
+    return registry_from_rows(await member_rows(session))
+
+
+def registry_from_rows(rows: Iterable[Any]) -> Registry:
     """Every identity the server knows, across all lists, one per address.
 
     De-attribution redacts every known identity, not only the members of the
@@ -291,16 +317,16 @@ async def load_registry(session: AsyncSession) -> Registry:
     participant of this community.
     """
     merged: dict[str, dict[str, list[str]]] = {}
-    for member in (await session.scalars(select(Member).order_by(col(Member.id)))).all():
+    for row in rows:
         entry = merged.setdefault(
-            member.email, {"names": [], "orgs": [], "domains": [], "aliases": []}
+            row.email, {"names": [], "orgs": [], "domains": [], "aliases": []}
         )
-        if member.name:
-            entry["names"].append(member.name)
-        if member.organisation:
-            entry["orgs"].append(member.organisation)
-        entry["domains"].extend(member.org_domains)
-        entry["aliases"].extend(member.aliases)
+        if row.name:
+            entry["names"].append(row.name)
+        if row.organisation:
+            entry["orgs"].append(row.organisation)
+        entry["domains"].extend(row.org_domains)
+        entry["aliases"].extend(row.aliases)
     identities = []
     for email, entry in merged.items():
         organisations = list(dict.fromkeys(entry["orgs"]))

@@ -2,7 +2,7 @@
 
     SMTP intake ─commit─► inbound rows ─► Pipeline ─► delivery batches ─► DeliveryWorker ─► relay
                                            │                                  (or ./outbox)
-                                           └─► ScrubWorker (child process) ─► archive rows
+                                           └─► PostWorker (child process): parse, scrub, render
 
 SIGTERM or SIGINT: stop accepting connections and new messages, let every
 message in its DATA phase get its commit and answer, finish the processing
@@ -29,7 +29,7 @@ from listserv.intake import IntakeHandler, ListservSMTP
 from listserv.intake_queue import IntakeQueue
 from listserv.keys import Keys
 from listserv.pipeline import Pipeline
-from listserv.scrub_worker import ScrubWorker
+from listserv.post_worker import PostWorker
 from listserv.transports import MaildirOutbox, SmtpRelay, Transport
 from listserv.web.server import start_web
 
@@ -61,7 +61,7 @@ async def serve(
     stopping = stopping or asyncio.Event()
     loop = asyncio.get_running_loop()
     db = Database(settings.database_url)
-    worker = ScrubWorker()
+    worker = PostWorker()
     try:
         await require_current_schema(db)
         keys = Keys.load(settings.secret_key_path)
@@ -73,7 +73,13 @@ async def serve(
         handler = IntakeHandler(directory, queue)
         archiver = Archiver(keys, worker, base_url=settings.web.base_url)
         pipeline = Pipeline(
-            db, directory, archiver, settings, wake=committed, delivery_wake=delivery_wake
+            db,
+            directory,
+            archiver,
+            worker,
+            settings,
+            wake=committed,
+            delivery_wake=delivery_wake,
         )
         delivery = DeliveryWorker(
             db, settings.delivery, transport_factory(settings), wake=delivery_wake

@@ -25,7 +25,7 @@ from listserv.cli import main as cli_main
 from listserv.config import Settings
 from listserv.db import Database
 from listserv.models import InboundMessage, RedPolicy
-from listserv.scrub_worker import ScrubWorker
+from listserv.post_worker import PostWorker
 from tests.conftest import ALICE, BOB, CAROL, LIST, MEMBERS
 from tests.oracle import assert_nothing_leaked, assert_text_clean
 from tests.support.mail import SmtpReply, post, send
@@ -293,7 +293,7 @@ async def test_an_encrypted_post_is_distributed_but_its_archive_copy_is_held(
 
 
 async def test_a_scrubber_that_overruns_fails_closed() -> None:
-    worker = ScrubWorker(timeout=0.01)
+    worker = PostWorker(timeout=0.01)
     ctx = ArchiveContext(
         list_address=LIST,
         list_name="CISO",
