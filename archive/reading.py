@@ -14,15 +14,16 @@ of another list's post, or of a hidden post, finds nothing (the web answers
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from archive.models import ArchiveAttachment, ArchivePost, ArchiveReader
+from archive.models import ArchiveAttachment, ArchivePost, ArchiveReader, ArchiveThread
 
 RED = "TLP:RED"
 TOKEN = re.compile(r"[a-z2-7]{26}")
@@ -55,12 +56,16 @@ class Reader:
 
 def visible_to(reader: Reader) -> ColumnElement[bool]:
     """The condition on archive_post rows this reader may read."""
+    return and_(col(ArchivePost.list_id) == reader.list_id, _readable_by(reader))
+
+
+def _readable_by(reader: Reader) -> ColumnElement[bool]:
+    """visible_to without the list: never RED, AMBER+STRICT only for its readers."""
     may_read_restricted = exists().where(
         col(ArchiveReader.post_id) == col(ArchivePost.id),
         col(ArchiveReader.reader_digest) == reader.reader_digest,
     )
     return and_(
-        col(ArchivePost.list_id) == reader.list_id,
         col(ArchivePost.label) != RED,
         or_(col(ArchivePost.restricted) == false(), may_read_restricted),
     )
@@ -92,56 +97,135 @@ class ThreadPage:
         return max(1, -(-self.total // self.per_page))
 
 
-_strictness = case(STRICTNESS, value=col(ArchivePost.label), else_=STRICTNESS["TLP:AMBER"])
+STRICT = "TLP:AMBER+STRICT"
 
 
 async def thread_page(
     session: AsyncSession, reader: Reader, *, page: int = 1, per_page: int = 50
 ) -> ThreadPage:
-    """The list's threads with any visible post, most recent activity first."""
-    visible = visible_to(reader)
-    total = await session.scalar(
-        select(func.count(func.distinct(col(ArchivePost.thread_id)))).where(visible)
-    )
-    grouped = (
-        select(
-            col(ArchivePost.thread_id),
-            func.count().label("posts"),
-            func.min(col(ArchivePost.seq)).label("first_seq"),
-            func.min(col(ArchivePost.date)).label("first_at"),
-            func.max(col(ArchivePost.date)).label("last_at"),
-            func.max(col(ArchivePost.seq)).label("last_seq"),
-            func.max(_strictness).label("strictness"),
+    """The list's threads with any visible post, most recent visible activity first.
+
+    Cost follows the page, not the archive: threads are read from
+    archive_thread newest activity first (its index on list_id, last_at) and
+    summarised from their visible posts, in batches, until the page is
+    settled. A thread's `last_at` counts every post, hidden ones too, so no
+    thread not yet read can have visible activity later than the last one
+    read; once `page * per_page` summaries are later than that, they are the
+    first pages exactly.
+    """
+    page = max(1, page)
+    wanted = page * per_page
+    summaries: dict[int, _Summary] = {}
+    read = 0
+    batch = wanted + per_page
+    while True:
+        recent = (
+            select(col(ArchiveThread.id), col(ArchiveThread.last_at))
+            .where(col(ArchiveThread.list_id) == reader.list_id)
+            .order_by(col(ArchiveThread.last_at).desc(), col(ArchiveThread.id).desc())
+            .limit(batch)
+            .offset(read)
         )
-        .where(visible)
-        .group_by(col(ArchivePost.thread_id))
-        .order_by(func.max(col(ArchivePost.date)).desc(), func.max(col(ArchivePost.seq)).desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        threads = (await session.execute(recent)).all()
+        read += len(threads)
+        if threads:
+            summaries.update(await _summaries(session, reader, [t.id for t in threads]))
+        if len(threads) < batch:
+            break  # every thread is read
+        bound = threads[-1].last_at
+        if sum(1 for s in summaries.values() if s.last_at > bound) >= wanted:
+            break
+        batch *= 2
+    ordered = sorted(summaries.values(), key=lambda s: (s.last_at, s.last_seq), reverse=True)
+    return ThreadPage(
+        threads=tuple(s.summary for s in ordered[(page - 1) * per_page : wanted]),
+        total=await _visible_thread_count(session, reader),
+        page=page,
+        per_page=per_page,
     )
-    rows = (await session.execute(grouped)).all()
-    firsts: dict[int, ArchivePost] = {}
-    if rows:
-        first_posts = await session.scalars(
-            select(ArchivePost).where(
-                col(ArchivePost.list_id) == reader.list_id,
-                col(ArchivePost.seq).in_([row.first_seq for row in rows]),
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    summary: ThreadSummary
+    last_at: datetime
+    last_seq: int
+
+
+async def _summaries(
+    session: AsyncSession, reader: Reader, thread_ids: Sequence[int]
+) -> dict[int, _Summary]:
+    """Each thread's summary from its visible posts; threads with none are left out."""
+    posts: dict[int, list[Any]] = {}
+    for start in range(0, len(thread_ids), _IN_CHUNK):
+        rows = await session.execute(
+            select(
+                col(ArchivePost.thread_id),
+                col(ArchivePost.seq),
+                col(ArchivePost.date),
+                col(ArchivePost.label),
+                col(ArchivePost.subject),
+                col(ArchivePost.message_id),
+            ).where(
+                col(ArchivePost.thread_id).in_(thread_ids[start : start + _IN_CHUNK]),
+                # visible_to, with `+ 0` on the list: without statistics SQLite
+                # would walk all the list's posts by its list_id index rather
+                # than look up this batch's threads.
+                col(ArchivePost.list_id) + 0 == reader.list_id,
+                _readable_by(reader),
             )
         )
-        firsts = {post.seq: post for post in first_posts}
-    threads = tuple(
-        ThreadSummary(
-            token=firsts[row.first_seq].token,
-            subject=firsts[row.first_seq].subject,
-            label=LABEL_OF_STRICTNESS.get(int(row.strictness), "TLP:AMBER"),
-            posts=int(row.posts),
-            first_at=row.first_at,
-            last_at=row.last_at,
+        for row in rows:
+            posts.setdefault(row.thread_id, []).append(row)
+    found: dict[int, _Summary] = {}
+    for thread_id, rows in posts.items():
+        first = min(rows, key=lambda row: row.seq)
+        last = max(rows, key=lambda row: (row.date, row.seq))
+        found[thread_id] = _Summary(
+            summary=ThreadSummary(
+                token=token_of(first.message_id),
+                subject=first.subject,
+                label=_strictest(row.label for row in rows),
+                posts=len(rows),
+                first_at=min(row.date for row in rows),
+                last_at=last.date,
+            ),
+            last_at=last.date,
+            last_seq=max(row.seq for row in rows),
         )
-        for row in rows
-        if row.first_seq in firsts
+    return found
+
+
+# Thread ids per IN (…) list: well under SQLite's limit on bound parameters.
+_IN_CHUNK = 500
+
+
+def _strictest(labels: Iterable[str]) -> str:
+    strictness = max(STRICTNESS.get(label, STRICTNESS["TLP:AMBER"]) for label in labels)
+    return LABEL_OF_STRICTNESS.get(strictness, "TLP:AMBER")
+
+
+async def _visible_thread_count(session: AsyncSession, reader: Reader) -> int:
+    """Threads of the list with a post the reader may read.
+
+    A thread whose strictest label is below AMBER+STRICT holds no restricted
+    post (archive.store keeps archive_thread.label), so every post of it is
+    visible; only the others need their posts looked at.
+    """
+    readable_post = (
+        exists()
+        .where(visible_to(reader), col(ArchivePost.thread_id) == col(ArchiveThread.id))
+        .correlate(ArchiveThread)
     )
-    return ThreadPage(threads=threads, total=int(total or 0), page=page, per_page=per_page)
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ArchiveThread)
+        .where(
+            col(ArchiveThread.list_id) == reader.list_id,
+            or_(col(ArchiveThread.label) != STRICT, readable_post),
+        )
+    )
+    return int(count or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 The rules are in archive/FORMAT.md. `place()` reads what the archive knows
 about a post's keyed ids before it is scrubbed (the scrubber needs the
-thread's participants); `store()` writes the post in the caller's
-transaction, the one that records the post's acceptance.
+thread's participants); `store()` and `hold()` write in the caller's
+transaction, the one that records the post's acceptance (a blocking Session:
+see listserv.db.Database.write).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from archive.models import (
@@ -128,7 +130,7 @@ class NewPost:
     reader_digests: tuple[str, ...] = ()  # AMBER+STRICT: the members at posting time
 
 
-async def store(session: AsyncSession, post: NewPost) -> ArchivePost:
+def store(session: Session, post: NewPost) -> ArchivePost:
     """Write one archive form; the caller's transaction makes it durable."""
     if post.label is Tlp.RED:
         raise RedRefused("TLP:RED posts are never archived")
@@ -147,11 +149,11 @@ async def store(session: AsyncSession, post: NewPost) -> ArchivePost:
             last_at=form.date,
         )
         session.add(thread)
-        await session.flush()
+        session.flush()
         assert thread.id is not None
         thread_id = thread.id
     seq = (
-        await session.scalar(
+        session.scalar(
             select(func.coalesce(func.max(ArchivePost.seq), 0)).where(
                 col(ArchivePost.list_id) == placement.list_id
             )
@@ -160,7 +162,7 @@ async def store(session: AsyncSession, post: NewPost) -> ArchivePost:
     ) + 1
     parent_post_id = None
     if form.in_reply_to is not None:
-        parent_post_id = await session.scalar(
+        parent_post_id = session.scalar(
             select(ArchiveMessageIndex.post_id).where(
                 col(ArchiveMessageIndex.list_id) == placement.list_id,
                 col(ArchiveMessageIndex.keyed_id) == form.in_reply_to,
@@ -184,7 +186,7 @@ async def store(session: AsyncSession, post: NewPost) -> ArchivePost:
         restricted=post.label is Tlp.AMBER_STRICT,
     )
     session.add(row)
-    await session.flush()
+    session.flush()
     assert row.id is not None
     session.add_all(
         ArchiveAttachment(
@@ -197,7 +199,7 @@ async def store(session: AsyncSession, post: NewPost) -> ArchivePost:
         )
         for position, attachment in enumerate(form.attachments, start=1)
     )
-    await _index(session, placement, thread_id, row.id)
+    _index(session, placement, thread_id, row.id)
     if post.author_digest is not None and post.author_digest not in placement.participants:
         session.add(
             ArchiveParticipant(
@@ -205,19 +207,19 @@ async def store(session: AsyncSession, post: NewPost) -> ArchivePost:
             )
         )
     if post.reader_digests:
-        await session.execute(
+        session.execute(
             insert(ArchiveReader),
             [{"post_id": row.id, "reader_digest": d} for d in dict.fromkeys(post.reader_digests)],
         )
-    await _touch_thread(session, thread_id, post.label, form.date)
-    await session.flush()
+    _touch_thread(session, thread_id, post.label, form.date)
+    session.flush()
     return row
 
 
-async def _index(session: AsyncSession, placement: Placement, thread_id: int, post_id: int) -> None:
+def _index(session: Session, placement: Placement, thread_id: int, post_id: int) -> None:
     known = set(
         (
-            await session.scalars(
+            session.scalars(
                 select(ArchiveMessageIndex.keyed_id).where(
                     col(ArchiveMessageIndex.list_id) == placement.list_id,
                     col(ArchiveMessageIndex.keyed_id).in_(
@@ -228,7 +230,7 @@ async def _index(session: AsyncSession, placement: Placement, thread_id: int, po
         ).all()
     )
     if placement.message_id in known:
-        await session.execute(
+        session.execute(
             update(ArchiveMessageIndex)
             .where(
                 col(ArchiveMessageIndex.list_id) == placement.list_id,
@@ -252,8 +254,8 @@ async def _index(session: AsyncSession, placement: Placement, thread_id: int, po
     )
 
 
-async def _touch_thread(session: AsyncSession, thread_id: int, label: Tlp, date: datetime) -> None:
-    thread = await session.get(ArchiveThread, thread_id)
+def _touch_thread(session: Session, thread_id: int, label: Tlp, date: datetime) -> None:
+    thread = session.get(ArchiveThread, thread_id)
     assert thread is not None
     current = parse_label(thread.label) or Tlp.CLEAR
     thread.label = max(current, label).label
@@ -263,10 +265,10 @@ async def _touch_thread(session: AsyncSession, thread_id: int, label: Tlp, date:
     session.add(thread)
 
 
-async def hold(session: AsyncSession, list_id: int, inbound_id: int, reason: str) -> ArchiveHold:
+def hold(session: Session, list_id: int, inbound_id: int, reason: str) -> ArchiveHold:
     record = ArchiveHold(list_id=list_id, inbound_id=inbound_id, reason=reason[:500])
     session.add(record)
-    await session.flush()
+    session.flush()
     return record
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from archive.models import ArchiveHold
@@ -66,15 +67,19 @@ async def pending(db: Database, list_address: str) -> list[HeldArchiveCopy]:
 
 async def withhold(db: Database, hold_id: int) -> None:
     """Never archive this post; its raw original goes once delivery is done."""
-    async with db.transaction() as session:
-        hold = await _pending_hold(session, hold_id)
-        await _close(session, hold, "withheld")
+
+    def write(session: Session) -> None:
+        _close(session, _pending_hold(session, hold_id), "withheld")
+
+    await db.write(write)
 
 
 async def retry(db: Database, hold_id: int, archiver: Archiver) -> str | None:
     """Scrub the post again; None when it is now archived, else the new reason."""
     async with db.session() as session:
-        hold = await _pending_hold(session, hold_id)
+        hold = await session.get(ArchiveHold, hold_id)
+        _check_pending(hold, hold_id)
+        assert hold is not None
         inbound = await session.get(InboundMessage, hold.inbound_id)
         row = await session.get(MailingList, hold.list_id)
         assert inbound is not None
@@ -109,43 +114,51 @@ async def retry(db: Database, hold_id: int, archiver: Archiver) -> str | None:
             received_at=inbound.received_at,
             registry=registry,
         )
-    async with db.transaction() as session:
-        hold = await _pending_hold(session, hold_id)
+
+    def write(session: Session) -> str | None:
+        hold = _pending_hold(session, hold_id)
         if plan.form.hold_reason is not None:
             hold.reason = plan.form.hold_reason[:500]
             session.add(hold)
             return plan.form.hold_reason
-        await archiver.record(
+        archiver.record(
             session,
             plan,
             inbound_id=hold.inbound_id,
             reader_ids=[r for r in reader_ids if r is not None],
             mailing_list=mailing_list,
         )
-        await _close(session, hold, "released")
-    return None
+        _close(session, hold, "released")
+        return None
+
+    return await db.write(write)
 
 
-async def _close(session: AsyncSession, hold: ArchiveHold, state: str) -> None:
+def _close(session: Session, hold: ArchiveHold, state: str) -> None:
     hold.state = state
     hold.decided_at = utcnow()
     session.add(hold)
-    await session.flush()
-    await session.execute(
+    session.flush()
+    session.execute(
         update(InboundMessage)
         .where(col(InboundMessage.id) == hold.inbound_id)
         .values(review_pending=False)
     )
-    await release_raw(session, hold.inbound_id)
+    release_raw(session, hold.inbound_id)
 
 
-async def _pending_hold(session: AsyncSession, hold_id: int) -> ArchiveHold:
-    hold = await session.get(ArchiveHold, hold_id)
+def _pending_hold(session: Session, hold_id: int) -> ArchiveHold:
+    hold = session.get(ArchiveHold, hold_id)
+    _check_pending(hold, hold_id)
+    assert hold is not None
+    return hold
+
+
+def _check_pending(hold: ArchiveHold | None, hold_id: int) -> None:
     if hold is None:
         raise NotFound(f"no archive hold #{hold_id}")
     if hold.state != "pending":
         raise InvalidInput(f"archive hold #{hold_id} was already {hold.state}")
-    return hold
 
 
 async def _list(session: AsyncSession, address: str) -> MailingList:

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from archive import store
 from archive.models import ArchivePost
@@ -200,24 +201,24 @@ class Archiver:
                 found[identity.key] = label
         return found
 
-    async def record(
+    def record(
         self,
-        session: AsyncSession,
+        session: Session,
         plan: ArchivePlan,
         *,
         inbound_id: int,
         reader_ids: list[int],
         mailing_list: ListView,
     ) -> ArchivePost | None:
-        """Store the form in the caller's transaction; None when held instead."""
+        """Store the form in the caller's write transaction; None when held instead."""
         if plan.form.hold_reason is not None:
-            await store.hold(session, mailing_list.id, inbound_id, plan.form.hold_reason)
+            store.hold(session, mailing_list.id, inbound_id, plan.form.hold_reason)
             return None
         readers: tuple[str, ...] = ()
         if plan.label is Tlp.AMBER_STRICT:
             reader_key = self._keys.reader_key(mailing_list.address)
             readers = tuple(keyed_digest(reader_key, str(member_id)) for member_id in reader_ids)
-        return await store.store(
+        return store.store(
             session,
             store.NewPost(
                 placement=plan.placement,

@@ -8,15 +8,17 @@ several processes; work is then claimed with `FOR UPDATE SKIP LOCKED`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,10 +26,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from listserv.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -68,6 +72,12 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # SQLite has one writer at a time. Writers of this process queue here,
+        # on the event loop, instead of sleeping in SQLite's busy handler,
+        # whose back-off (up to 100 ms a try) would add to every SMTP reply.
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._sync_engine: Engine | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -77,8 +87,47 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed on leaving, rolled back on error."""
-        async with self._sessions() as session, session.begin():
+        async with self.writing(), self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold this process's turn to write (SQLite); a no-op on PostgreSQL."""
+        if self.write_lock is None:
+            yield
+            return
+        async with self.write_lock:
+            yield
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in one write transaction and return what it returns.
+
+        Write transactions are plain functions on a blocking Session. On
+        SQLite they run on this process's writer thread, one hop from the
+        event loop for the whole transaction rather than one per statement,
+        so the lock SQLite has one of is held for as short a time as the
+        statements take. On PostgreSQL they run through the async driver
+        (`run_sync`), and several processes write side by side.
+        """
+        if not self.is_sqlite:
+            async with self._sessions() as session, session.begin():
+                return await session.run_sync(work)
+        async with self.writing():
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer, self._write_blocking, work
+            )
+
+    def _write_blocking(self, work: Callable[[Session], T]) -> T:
+        if self._sync_engine is None:
+            self._sync_engine = self._blocking_engine()
+        with Session(self._sync_engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+
+    def _blocking_engine(self) -> Engine:
+        sync_url = self.url.replace("sqlite+aiosqlite", "sqlite", 1)
+        engine = create_engine(sync_url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
@@ -91,6 +140,12 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await asyncio.get_running_loop().run_in_executor(None, self._dispose_writer)
+
+    def _dispose_writer(self) -> None:
+        self._writer.shutdown(wait=True)
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
 
 SEARCH_OBJECTS = ("archive_fts", "search_vector", "ix_archive_post_search")

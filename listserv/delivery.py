@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from listserv.config import DeliverySettings
@@ -40,7 +40,7 @@ from listserv.models import (
     OutboundMessage,
     utcnow,
 )
-from listserv.registry import bump_version
+from listserv.registry import version_bump
 from listserv.transports import SendResult, Transport
 from listserv.waiting import wait_for_work
 
@@ -142,7 +142,9 @@ class DeliveryWorker:
 
     async def _claim(self) -> ClaimedBatch | None:
         now = self._clock()
-        async with self._claim_lock, self._db.transaction() as session:
+        # Without leases a claim only reads: no need to queue for the write lock.
+        session_scope = self._db.transaction() if self._use_leases else self._db.session()
+        async with self._claim_lock, session_scope as session:
             due = and_(
                 col(DeliveryBatch.state) == BatchState.PENDING.value,
                 col(DeliveryBatch.next_attempt_at) <= now,
@@ -217,13 +219,14 @@ class DeliveryWorker:
                 failures.update({r: (450, text) for r, text in result.temporary.items()})
             else:
                 retry = list(result.temporary)
-        async with self._db.transaction() as session:
+
+        def write(session: Session) -> bool:
             values: dict[str, object] = {"attempts": attempts, "last_error": error[:1000]}
             if state is BatchState.PENDING:
                 values.update(next_attempt_at=now + self._backoff(attempts), lease_until=None)
             else:
                 values.update(state=state.value, finished_at=now, lease_until=None)
-            await session.execute(
+            session.execute(
                 update(DeliveryBatch).where(col(DeliveryBatch.id) == batch.id).values(**values)
             )
             if retry:
@@ -238,10 +241,12 @@ class DeliveryWorker:
                     )
                 )
             if failures:
-                await self._record_failures(session, list_id, failures, now)
-            closed = False
+                self._record_failures(session, list_id, failures, now)
             if state is not BatchState.PENDING and not retry:
-                closed = await _close_batch(session, batch.outbound_id)
+                return _close_batch(session, batch.outbound_id)
+            return False
+
+        closed = await self._db.write(write)
         decisions.info(
             "delivery batch=%d outbound=%d outcome=%s accepted=%d retry=%d failed=%d%s",
             batch.id,
@@ -256,9 +261,9 @@ class DeliveryWorker:
             self._wake.set()
         return closed
 
-    async def _record_failures(
+    def _record_failures(
         self,
-        session: AsyncSession,
+        session: Session,
         list_id: int | None,
         failures: dict[str, tuple[int, str]],
         now: datetime,
@@ -270,14 +275,14 @@ class DeliveryWorker:
         if list_id is None:
             return
         addresses = list(failures)
-        await session.execute(
+        session.execute(
             update(Member)
             .where(col(Member.list_id) == list_id, col(Member.email).in_(addresses))
             .values(bounce_score=Member.bounce_score + 1)
         )
         threshold = self._settings.bounce_score_threshold
         if threshold:
-            disabled = await session.execute(
+            disabled = session.execute(
                 update(Member)
                 .where(
                     col(Member.list_id) == list_id,
@@ -288,18 +293,18 @@ class DeliveryWorker:
                 .values(delivery_enabled=False)
             )
             if disabled.rowcount:  # type: ignore[attr-defined]
-                await bump_version(session)
+                session.execute(version_bump())
 
 
-async def _close_batch(session: AsyncSession, outbound_id: int) -> bool:
+def _close_batch(session: Session, outbound_id: int) -> bool:
     """Count one batch of the outbound message as finished; drop its content at zero."""
-    await session.execute(
+    session.execute(
         update(OutboundMessage)
         .where(col(OutboundMessage.id) == outbound_id)
         .values(batches_open=OutboundMessage.batches_open - 1)
     )
     row = (
-        await session.execute(
+        session.execute(
             select(OutboundMessage.batches_open, OutboundMessage.inbound_id).where(
                 col(OutboundMessage.id) == outbound_id
             )
@@ -307,20 +312,20 @@ async def _close_batch(session: AsyncSession, outbound_id: int) -> bool:
     ).one()
     if row.batches_open > 0:
         return False
-    await session.execute(
+    session.execute(
         update(OutboundMessage).where(col(OutboundMessage.id) == outbound_id).values(content=None)
     )
     if row.inbound_id is not None:
-        await release_raw(session, row.inbound_id)
+        release_raw(session, row.inbound_id)
     return True
 
 
-async def release_raw(session: AsyncSession, inbound_id: int) -> None:
+def release_raw(session: Session, inbound_id: int) -> None:
     """Delete a post's raw bytes once it is delivered and no review needs them.
 
     CHATHAM_HOUSE decision 5: the attributed original must not outlive its use.
     """
-    open_copies = await session.scalar(
+    open_copies = session.scalar(
         select(func.count())
         .select_from(OutboundMessage)
         .where(
@@ -331,7 +336,7 @@ async def release_raw(session: AsyncSession, inbound_id: int) -> None:
     )
     if open_copies:
         return
-    await session.execute(
+    session.execute(
         update(InboundMessage)
         .where(
             col(InboundMessage.id) == inbound_id,

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from filters.tlp import Tlp, parse_label
@@ -137,9 +138,9 @@ class InboundQueue:
                 .values(lease_until=self._clock() + RETRY_PAUSE)
             )
 
-    async def set_state(
+    def set_state(
         self,
-        session: AsyncSession,
+        session: Session,
         inbound_id: int,
         state: InboundState,
         reasons: str,
@@ -151,7 +152,7 @@ class InboundQueue:
         keep_raw: bool = False,
         extra: dict[str, object] | None = None,
     ) -> None:
-        """Decide a queued message in the caller's transaction, or raise Superseded."""
+        """Decide a queued message in the caller's write transaction, or raise Superseded."""
         values: dict[str, object] = {
             "state": state.value,
             "reasons": reasons,
@@ -166,11 +167,13 @@ class InboundQueue:
         if author_member_id is not None:
             values["author_member_id"] = author_member_id
         values.update(extra or {})
+        if state is InboundState.HELD:
+            values.setdefault("held_at", values["decided_at"])
         if state in (InboundState.REJECTED, InboundState.DISCARDED) or (
             not keep_raw and state is not InboundState.HELD
         ):
             values["raw"] = None
-        result = await session.execute(
+        result = session.execute(
             update(InboundMessage)
             .where(
                 col(InboundMessage.id) == inbound_id,
@@ -183,8 +186,8 @@ class InboundQueue:
         self._paused.pop(inbound_id, None)
 
     @staticmethod
-    async def drop_raw(session: AsyncSession, inbound_id: int) -> None:
-        await session.execute(
+    def drop_raw(session: Session, inbound_id: int) -> None:
+        session.execute(
             update(InboundMessage).where(col(InboundMessage.id) == inbound_id).values(raw=None)
         )
 

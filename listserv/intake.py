@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from enum import StrEnum
 from typing import Any
@@ -166,22 +166,30 @@ class IntakeHandler:
         One DATA command gets one reply for all its recipients (RFC 5321
         §4.2.5), so a message for two lists, one of which would take it, is
         accepted; the pipeline then decides per list and notifies the sender.
+        Only lists that refuse something at all cost a look at the message.
         """
-        posts = [t for t in targets if t.kind is AddressKind.POST]
+        posts = [t.mailing_list for t in targets if t.kind is AddressKind.POST]
         if not posts or len(posts) != len(targets):
             return None
-        message = await asyncio.to_thread(peek, raw) if len(raw) > 4 * PEEK_BYTES else peek(raw)
-        authors = author_addresses(message)
+        if any(not _refuses_anything(mailing_list) for mailing_list in posts):
+            return None
+        headers = parse_headers(raw)
+        authors = author_addresses(headers)
+        label: Tlp | None = None
+        if any(m.red_policy is RedPolicy.REFUSE for m in posts):
+            # The label may be on the first lines of the body: read the head.
+            message = await asyncio.to_thread(peek, raw) if len(raw) > PEEK_BYTES else peek(raw)
+            label = label_of_message(message)
         reasons: list[str] = []
-        for target in posts:
-            reason = await self._list_refusal(target.mailing_list, message, authors)
+        for mailing_list in posts:
+            reason = await self._list_refusal(mailing_list, authors, label)
             if reason is None:
                 return None
             reasons.append(reason)
         return reasons[0]
 
     async def _list_refusal(
-        self, mailing_list: ListView, message: EmailMessage, authors: list[str]
+        self, mailing_list: ListView, authors: list[str], label: Tlp | None
     ) -> str | None:
         is_member = False
         for author in authors:
@@ -189,9 +197,21 @@ class IntakeHandler:
                 is_member = True
         if not is_member and mailing_list.nonmember_policy is NonMemberPolicy.REJECT:
             return str(replies.NOT_A_MEMBER)
-        if mailing_list.red_policy is RedPolicy.REFUSE and label_of_message(message) is Tlp.RED:
+        if mailing_list.red_policy is RedPolicy.REFUSE and label is Tlp.RED:
             return str(replies.RED_REFUSED)
         return None
+
+
+def _refuses_anything(mailing_list: ListView) -> bool:
+    return (
+        mailing_list.nonmember_policy is NonMemberPolicy.REJECT
+        or mailing_list.red_policy is RedPolicy.REFUSE
+    )
+
+
+def parse_headers(raw: bytes) -> Message:
+    """The header section only, parsed the cheap way (compat32, no body)."""
+    return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
 
 
 def _reverse_path(mail_from: str | None) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from listserv.db import Database
 from listserv.models import InboundMessage, InboundState
@@ -93,15 +94,16 @@ class IntakeQueue:
                 "received_at": m.received_at,
                 "state": InboundState.QUEUED.value,
                 "reasons": "",
+                "review_pending": False,
             }
             for m in messages
         ]
-        async with self._db.transaction() as session:
-            result = await session.execute(
-                insert(InboundMessage).returning(
-                    InboundMessage.id,  # type: ignore[arg-type]
-                    sort_by_parameter_order=True,
-                ),
-                rows,
-            )
-            return [int(row[0]) for row in result.all()]
+        statement = insert(InboundMessage).returning(
+            InboundMessage.id,  # type: ignore[arg-type]
+            sort_by_parameter_order=True,
+        )
+
+        def insert_rows(session: Session) -> list[int]:
+            return [int(row[0]) for row in session.execute(statement, rows).all()]
+
+        return await self._db.write(insert_rows)

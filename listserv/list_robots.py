@@ -6,7 +6,7 @@
     LIST-reject+TOKEN@DOMAIN     … or rejects it; the reply's first own line
                                  is the reason the poster is given
 
-Each runs in the caller's transaction; the message itself is then discarded.
+Each runs in the caller's write transaction; the message itself is then discarded.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from filters.auto_reply import is_auto_reply
@@ -24,10 +24,10 @@ from listserv.addresses import author_addresses
 from listserv.directory import ListView
 from listserv.models import DeliveryFailure, Member
 from listserv.moderation import Action, TokenReply, decide_by_token, verdict_notice
-from listserv.notices import enqueue_notice, may_notify
+from listserv.notices import may_notify, queue_notice
 
 
-async def record_bounce(session: AsyncSession, mailing_list: ListView, report: EmailMessage) -> int:
+def record_bounce(session: Session, mailing_list: ListView, report: EmailMessage) -> int:
     """Count the permanent failures in a DSN against the members; how many there were."""
     failed = failed_recipients(report)
     for failure in failed:
@@ -39,7 +39,7 @@ async def record_bounce(session: AsyncSession, mailing_list: ListView, report: E
                 reason=f"{failure.status} {failure.diagnostic}".strip(),
             )
         )
-        await session.execute(
+        session.execute(
             update(Member)
             .where(col(Member.list_id) == mailing_list.id, col(Member.email) == failure.address)
             .values(bounce_score=Member.bounce_score + 1)
@@ -47,8 +47,8 @@ async def record_bounce(session: AsyncSession, mailing_list: ListView, report: E
     return len(failed)
 
 
-async def moderation_reply(
-    session: AsyncSession,
+def moderation_reply(
+    session: Session,
     mailing_list: ListView,
     reply: EmailMessage,
     *,
@@ -60,7 +60,7 @@ async def moderation_reply(
     """Act on the reply, and tell its sender what happened (unless it is a robot)."""
     senders = author_addresses(reply)
     sender = senders[0] if senders else envelope_sender
-    result = await decide_by_token(
+    result = decide_by_token(
         session,
         list_id=mailing_list.id,
         token=token,
@@ -77,5 +77,5 @@ async def moderation_reply(
             subject=str(reply.get("Subject", "") or ""),
             in_reply_to=str(reply.get("Message-ID", "") or "") or None,
         )
-        await enqueue_notice(session, mailing_list, notice, sender)
+        queue_notice(session, mailing_list, notice, sender)
     return result

@@ -25,7 +25,7 @@ from email.parser import BytesParser
 from enum import StrEnum
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from listserv.addresses import try_normalise
@@ -42,7 +42,7 @@ from listserv.models import (
     Role,
     utcnow,
 )
-from listserv.notices import build_notice, enqueue_notice, may_notify
+from listserv.notices import build_notice, may_notify, queue_notice
 from listserv.post_rendering import summary_of
 
 HELD_NOTICE_INTERVAL = timedelta(hours=1)
@@ -102,9 +102,7 @@ def decision_address(mailing_list: ListView, action: Action, token: str) -> str:
     return f"{mailing_list.local_part}-{action.value}+{token}@{mailing_list.domain}"
 
 
-async def issue_tokens(
-    session: AsyncSession, inbound_id: int, expires_at: datetime
-) -> dict[Action, str]:
+def issue_tokens(session: Session, inbound_id: int, expires_at: datetime) -> dict[Action, str]:
     tokens = {action: new_token() for action in Action}
     session.add_all(
         ModerationToken(
@@ -115,7 +113,7 @@ async def issue_tokens(
         )
         for action, token in tokens.items()
     )
-    await session.flush()
+    session.flush()
     return tokens
 
 
@@ -175,8 +173,8 @@ Flags for your attention:
     return notice
 
 
-async def notify_poster_held(
-    session: AsyncSession,
+def notify_poster_held(
+    session: Session,
     mailing_list: ListView,
     *,
     recipient: str,
@@ -189,7 +187,7 @@ async def notify_poster_held(
     address = try_normalise(recipient)
     if address is None or not may_notify(address):
         return False
-    last = await session.get(NoticeLog, (address, "held"))
+    last = session.get(NoticeLog, (address, "held"))
     if last is not None and now - last.sent_at < HELD_NOTICE_INTERVAL:
         return False
     if last is None:
@@ -210,22 +208,22 @@ async def notify_poster_held(
         ),
         in_reply_to=in_reply_to,
     )
-    await enqueue_notice(session, mailing_list, notice, address)
+    queue_notice(session, mailing_list, notice, address)
     return True
 
 
-async def _list_view(session: AsyncSession, list_id: int) -> ListView:
-    row = await session.get(MailingList, list_id)
+def _list_view(session: Session, list_id: int) -> ListView:
+    row = session.get(MailingList, list_id)
     if row is None:
         raise NotFound(f"no list with id {list_id}")
     return ListView.of(row)
 
 
-async def may_moderate(session: AsyncSession, list_id: int, address: str) -> bool:
+def may_moderate(session: Session, list_id: int, address: str) -> bool:
     normalised = try_normalise(address)
     if normalised is None:
         return False
-    role = await session.scalar(
+    role = session.scalar(
         select(Member.role).where(col(Member.list_id) == list_id, col(Member.email) == normalised)
     )
     return role in (Role.MODERATOR.value, Role.OWNER.value)
@@ -288,20 +286,22 @@ def _held(row: InboundMessage, list_address: str) -> HeldPost:
 
 async def approve(db: Database, inbound_id: int, *, moderator: str, via: str) -> Verdict:
     """Send a held post on through the pipeline, as if it had been accepted."""
-    async with db.transaction() as session:
-        return await _decide(session, inbound_id, Action.APPROVE, moderator, via, "")
+    return await db.write(
+        lambda session: _decide(session, inbound_id, Action.APPROVE, moderator, via, "")
+    )
 
 
 async def reject(
     db: Database, inbound_id: int, *, moderator: str, via: str, reason: str = ""
 ) -> Verdict:
     """Refuse a held post; its sender is told `reason`."""
-    async with db.transaction() as session:
-        return await _decide(session, inbound_id, Action.REJECT, moderator, via, reason)
+    return await db.write(
+        lambda session: _decide(session, inbound_id, Action.REJECT, moderator, via, reason)
+    )
 
 
-async def _decide(
-    session: AsyncSession,
+def _decide(
+    session: Session,
     inbound_id: int,
     action: Action,
     moderator: str,
@@ -310,10 +310,10 @@ async def _decide(
     now: datetime | None = None,
 ) -> Verdict:
     now = now or utcnow()
-    row = await session.get(InboundMessage, inbound_id, with_for_update=True)
+    row = session.get(InboundMessage, inbound_id, with_for_update=True)
     if row is None:
         return Verdict.NOT_FOUND
-    if via != "cli" and not await may_moderate(session, row.list_id, moderator):
+    if via != "cli" and not may_moderate(session, row.list_id, moderator):
         return Verdict.NOT_ALLOWED
     if row.state == InboundState.EXPIRED.value:
         return Verdict.EXPIRED
@@ -331,12 +331,12 @@ async def _decide(
     else:
         reason = " ".join(reason.split())[:500] or "A moderator declined it."
         values = {**common, "state": InboundState.REJECTED.value, "moderation_reason": reason}
-    await session.execute(
+    session.execute(
         update(InboundMessage)
         .where(col(InboundMessage.id) == inbound_id, col(InboundMessage.state) == "held")
         .values(**values)
     )
-    await session.execute(
+    session.execute(
         update(ModerationToken)
         .where(
             col(ModerationToken.inbound_id) == inbound_id, col(ModerationToken.used_at).is_(None)
@@ -344,13 +344,13 @@ async def _decide(
         .values(used_at=now)
     )
     if action is Action.REJECT:
-        await _notify_rejected(session, row, values["moderation_reason"])
+        _notify_rejected(session, row, values["moderation_reason"])
         return Verdict.REJECTED
     return Verdict.APPROVED
 
 
-async def _notify_rejected(session: AsyncSession, row: InboundMessage, reason: str) -> None:
-    mailing_list = await _list_view(session, row.list_id)
+def _notify_rejected(session: Session, row: InboundMessage, reason: str) -> None:
+    mailing_list = _list_view(session, row.list_id)
     message = _parse(row.raw)
     if not may_notify(row.mail_from):
         return
@@ -366,7 +366,7 @@ async def _notify_rejected(session: AsyncSession, row: InboundMessage, reason: s
         ),
         in_reply_to=str(message.get("Message-ID", "") or "") or None,
     )
-    await enqueue_notice(session, mailing_list, notice, row.mail_from)
+    queue_notice(session, mailing_list, notice, row.mail_from)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,8 +375,8 @@ class TokenReply:
     inbound_id: int | None
 
 
-async def decide_by_token(
-    session: AsyncSession,
+def decide_by_token(
+    session: Session,
     *,
     list_id: int,
     token: str,
@@ -387,7 +387,7 @@ async def decide_by_token(
 ) -> TokenReply:
     """Act on a moderator's reply to LIST-approve+TOKEN or LIST-reject+TOKEN."""
     found = (
-        await session.scalars(
+        session.scalars(
             select(ModerationToken).where(
                 col(ModerationToken.token_digest) == token_digest(token),
                 col(ModerationToken.action) == action.value,
@@ -396,10 +396,10 @@ async def decide_by_token(
     ).first()
     if found is None:
         return TokenReply(Verdict.NOT_FOUND, None)
-    row = await session.get(InboundMessage, found.inbound_id)
+    row = session.get(InboundMessage, found.inbound_id)
     if row is None or row.list_id != list_id:
         return TokenReply(Verdict.NOT_FOUND, None)
-    if not await may_moderate(session, list_id, sender):
+    if not may_moderate(session, list_id, sender):
         return TokenReply(Verdict.NOT_ALLOWED, row.id)
     if found.used_at is not None or row.state != InboundState.HELD.value:
         if row.state == InboundState.EXPIRED.value:
@@ -409,7 +409,7 @@ async def decide_by_token(
         return TokenReply(Verdict.EXPIRED, row.id)
     reason = first_own_line(reply) if action is Action.REJECT else ""
     assert row.id is not None
-    verdict = await _decide(session, row.id, action, sender, "mail", reason, now)
+    verdict = _decide(session, row.id, action, sender, "mail", reason, now)
     return TokenReply(verdict, row.id)
 
 
@@ -458,58 +458,52 @@ def verdict_notice(
 
 async def expire_and_purge(db: Database, now: datetime | None = None) -> tuple[int, int]:
     """Expire undecided held posts and delete old bodies; (expired, purged)."""
-    now = now or utcnow()
+    moment = now or utcnow()
+    return await db.write(lambda session: _expire_and_purge(session, moment))
+
+
+def _expire_and_purge(session: Session, now: datetime) -> tuple[int, int]:
     expired = purged = 0
-    async with db.transaction() as session:
-        lists = {row.id: row for row in (await session.scalars(select(MailingList))).all()}
-        held = (
-            await session.scalars(
-                select(InboundMessage).where(col(InboundMessage.state) == InboundState.HELD.value)
+    for mailing_list in session.scalars(select(MailingList)).all():
+        view = ListView.of(mailing_list)
+        overdue = session.scalars(
+            select(InboundMessage).where(
+                col(InboundMessage.list_id) == view.id,
+                col(InboundMessage.state) == InboundState.HELD.value,
+                col(InboundMessage.held_at) <= now - timedelta(days=view.token_expiry_days),
             )
         ).all()
-        for row in held:
-            mailing_list = lists.get(row.list_id)
-            if mailing_list is None:
-                continue
-            held_at = row.held_at or row.received_at
-            if now - held_at < timedelta(days=mailing_list.token_expiry_days):
-                continue
+        for row in overdue:
             row.state = InboundState.EXPIRED.value
             row.decided_at = now
             row.moderation_reason = "no moderator decided in time"
             session.add(row)
             expired += 1
             if may_notify(row.mail_from):
-                view = ListView.of(mailing_list)
-                message = _parse(row.raw)
+                subject = str(_parse(row.raw).get("Subject", "") or "")
                 notice = build_notice(
                     view,
                     to=row.mail_from,
                     subject=f"Your post to {view.name} expired",
                     body=(
-                        f"Your message to {view.address} (subject: "
-                        f"{str(message.get('Subject', ''))[:120]!r}) waited for a moderator "
-                        f"for {mailing_list.token_expiry_days} days and was not distributed."
+                        f"Your message to {view.address} (subject: {subject[:120]!r}) "
+                        f"waited for a moderator for {view.token_expiry_days} days "
+                        "and was not distributed."
                     ),
                 )
-                await enqueue_notice(session, view, notice, row.mail_from)
-        finished = (
-            await session.scalars(
-                select(InboundMessage).where(
-                    col(InboundMessage.state).in_(
-                        [InboundState.REJECTED.value, InboundState.EXPIRED.value]
-                    ),
-                    col(InboundMessage.raw).is_not(None),
-                )
+                queue_notice(session, view, notice, row.mail_from)
+        result = session.execute(
+            update(InboundMessage)
+            .where(
+                col(InboundMessage.list_id) == view.id,
+                col(InboundMessage.state).in_(
+                    [InboundState.REJECTED.value, InboundState.EXPIRED.value]
+                ),
+                col(InboundMessage.raw).is_not(None),
+                col(InboundMessage.decided_at)
+                <= now - timedelta(days=mailing_list.held_retention_days),
             )
-        ).all()
-        for row in finished:
-            mailing_list = lists.get(row.list_id)
-            retention = timedelta(days=mailing_list.held_retention_days if mailing_list else 0)
-            if row.decided_at is not None and now - row.decided_at >= retention:
-                row.raw = None
-                row.preview_text = ""
-                row.bytes_deleted_at = now
-                session.add(row)
-                purged += 1
+            .values(raw=None, preview_text="", bytes_deleted_at=now)
+        )
+        purged += result.rowcount  # type: ignore[attr-defined]
     return expired, purged

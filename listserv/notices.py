@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from filters.auto_reply import is_robot_address
 from listserv.directory import ListView
@@ -55,17 +56,32 @@ def may_notify(address: str) -> bool:
     return bool(address) and "@" in address and not is_robot_address(address)
 
 
-async def enqueue_notice(
-    session: AsyncSession, mailing_list: ListView, notice: EmailMessage, recipient: str
-) -> None:
-    """Queue a notice for the delivery worker in the caller's transaction."""
-    outbound = OutboundMessage(
+def _outbound(mailing_list: ListView, notice: EmailMessage) -> OutboundMessage:
+    return OutboundMessage(
         list_id=mailing_list.id,
         kind="notice",
         envelope_from=mailing_list.bounce_address,
         content=notice.as_bytes(),
         batches_open=1,
     )
+
+
+def queue_notice(
+    session: Session, mailing_list: ListView, notice: EmailMessage, recipient: str
+) -> None:
+    """Queue a notice for the delivery worker in the caller's write transaction."""
+    outbound = _outbound(mailing_list, notice)
+    session.add(outbound)
+    session.flush()
+    assert outbound.id is not None
+    session.add(DeliveryBatch(outbound_id=outbound.id, recipients=recipient))
+
+
+async def enqueue_notice(
+    session: AsyncSession, mailing_list: ListView, notice: EmailMessage, recipient: str
+) -> None:
+    """The same, in an async session's transaction (the web's sign-in links)."""
+    outbound = _outbound(mailing_list, notice)
     session.add(outbound)
     await session.flush()
     assert outbound.id is not None

@@ -30,12 +30,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from email import policy
 from email.message import Message
-from email.parser import BytesParser
 
 from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from filters.tlp import Tlp, resolve
@@ -48,22 +46,23 @@ from listserv.directory import Directory, ListView, MemberView, Snapshot
 from listserv.distribution import list_identity
 from listserv.dkim_signing import DkimSigner
 from listserv.inbound import Claimed, InboundQueue, Superseded, parent_label
-from listserv.intake import AddressKind
+from listserv.intake import AddressKind, parse_headers
 from listserv.list_robots import moderation_reply, record_bounce
 from listserv.models import DeliveryBatch, InboundState, Member, OutboundMessage, utcnow
 from listserv.moderation import Action as ModerationAction
 from listserv.moderation import (
+    TokenReply,
     expire_and_purge,
     issue_tokens,
     moderator_request,
     notify_poster_held,
     reason_sentences,
 )
-from listserv.notices import build_notice, enqueue_notice, may_notify
+from listserv.notices import build_notice, may_notify, queue_notice
 from listserv.post_rendering import Rendering, RenderRequest, parse_message
 from listserv.post_worker import PostWorker
 from listserv.posting_policy import Action, Decision, Post, decide
-from listserv.registry import bump_version
+from listserv.registry import version_bump
 from listserv.waiting import wait_for_work
 
 log = logging.getLogger(__name__)
@@ -77,11 +76,6 @@ FINAL_STATES = {
     Action.REJECT: InboundState.REJECTED,
     Action.DISCARD: InboundState.DISCARDED,
 }
-
-
-def parse_headers(raw: bytes) -> Message:
-    """The header section only: what the pipeline decides with, cheaply."""
-    return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
 
 
 class Pipeline:
@@ -145,10 +139,11 @@ class Pipeline:
             if attempts < MAX_ATTEMPTS:
                 await self._queue.pause(claimed.id)
                 return
-            async with self._db.transaction() as session:
-                await self._queue.set_state(
+            await self._db.write(
+                lambda session: self._queue.set_state(
                     session, claimed.id, InboundState.HELD, "processing-failed"
                 )
+            )
             decisions.info(
                 "list_id=%d inbound=%d outcome=held reasons=processing-failed",
                 claimed.list_id,
@@ -164,19 +159,23 @@ class Pipeline:
             await self._post(claimed, mailing_list)
         elif claimed.kind == AddressKind.BOUNCES.value:
             report = await asyncio.to_thread(parse_message, claimed.raw)
-            async with self._db.transaction() as session:
-                failed = await record_bounce(session, mailing_list, report)
-                await self._queue.set_state(
+
+            def write(session: Session) -> None:
+                failed = record_bounce(session, mailing_list, report)
+                self._queue.set_state(
                     session, claimed.id, InboundState.DISCARDED, f"bounce failures={failed}"
                 )
+
+            await self._db.write(write)
         elif claimed.kind in (AddressKind.APPROVE.value, AddressKind.REJECT.value):
             await self._moderation_reply(claimed, mailing_list)
         else:
             await self._finish(claimed.id, InboundState.DISCARDED, f"unhandled-{claimed.kind}")
 
     async def _finish(self, inbound_id: int, state: InboundState, reasons: str) -> None:
-        async with self._db.transaction() as session:
-            await self._queue.set_state(session, inbound_id, state, reasons)
+        await self._db.write(
+            lambda session: self._queue.set_state(session, inbound_id, state, reasons)
+        )
 
     async def _post(self, claimed: Claimed, mailing_list: ListView) -> None:
         headers = parse_headers(claimed.raw)
@@ -258,8 +257,9 @@ class Pipeline:
         batches = split_batches(recipients, self._settings.delivery.max_recipients_per_transaction)
         held_archive = plan is not None and plan.held
         now = self._clock()
-        async with self._db.transaction() as session:
-            await self._queue.set_state(
+
+        def write(session: Session) -> None:
+            self._queue.set_state(
                 session,
                 claimed.id,
                 InboundState.ACCEPTED,
@@ -280,8 +280,8 @@ class Pipeline:
                     batches_open=len(batches),
                 )
                 session.add(outbound)
-                await session.flush()
-                await session.execute(
+                session.flush()
+                session.execute(
                     insert(DeliveryBatch),
                     [
                         {
@@ -297,9 +297,9 @@ class Pipeline:
                     ],
                 )
             elif not held_archive:
-                await self._queue.drop_raw(session, claimed.id)
+                self._queue.drop_raw(session, claimed.id)
             if plan is not None:
-                await self._archiver.record(
+                self._archiver.record(
                     session,
                     plan,
                     inbound_id=claimed.id,
@@ -307,7 +307,9 @@ class Pipeline:
                     mailing_list=mailing_list,
                 )
             if post.author is not None:
-                await _count_post(session, post.author)
+                _count_post(session, post.author)
+
+        await self._db.write(write)
         self._delivery_wake.set()
         archive = "none" if plan is None else ("held" if plan.held else "stored")
         self._log(
@@ -340,8 +342,9 @@ class Pipeline:
         reasons = reason_sentences(decision.codes)
         summary = rendering.summary
         moderators = await self._directory.moderators(mailing_list.id)
-        async with self._db.transaction() as session:
-            await self._queue.set_state(
+
+        def write(session: Session) -> None:
+            self._queue.set_state(
                 session,
                 claimed.id,
                 InboundState.HELD,
@@ -351,7 +354,7 @@ class Pipeline:
                 author_member_id=post.author.id if post.author else None,
                 extra={"held_at": now, "preview_text": preview, "preview_flags": list(flags)},
             )
-            tokens = await issue_tokens(session, claimed.id, expires_at)
+            tokens = issue_tokens(session, claimed.id, expires_at)
             for moderator in moderators:
                 request = moderator_request(
                     mailing_list,
@@ -366,8 +369,8 @@ class Pipeline:
                     tokens=tokens,
                     expires_at=expires_at,
                 )
-                await enqueue_notice(session, mailing_list, request, moderator.email)
-            await notify_poster_held(
+                queue_notice(session, mailing_list, request, moderator.email)
+            notify_poster_held(
                 session,
                 mailing_list,
                 recipient=post.envelope_sender,
@@ -376,6 +379,8 @@ class Pipeline:
                 in_reply_to=str(post.message.get("Message-ID", "") or "") or None,
                 now=now,
             )
+
+        await self._db.write(write)
         self._delivery_wake.set()
         self._log(
             mailing_list,
@@ -390,31 +395,37 @@ class Pipeline:
         self, claimed: Claimed, post: Post, ids: KeyedIds, decision: Decision
     ) -> None:
         state = FINAL_STATES[decision.action]
-        async with self._db.transaction() as session:
-            await self._queue.set_state(
-                session, claimed.id, state, decision.codes, label=post.label
-            )
+
+        def write(session: Session) -> None:
+            self._queue.set_state(session, claimed.id, state, decision.codes, label=post.label)
             if decision.action is Action.REJECT:
-                await _notify_rejection(session, post, decision)
+                _notify_rejection(session, post, decision)
+
+        await self._db.write(write)
         self._log(post.mailing_list, claimed, ids, state.value, decision.codes, post.label)
         self._delivery_wake.set()
 
     async def _moderation_reply(self, claimed: Claimed, mailing_list: ListView) -> None:
         reply = await asyncio.to_thread(parse_message, claimed.raw)
         action = ModerationAction(claimed.kind)
-        async with self._db.transaction() as session:
-            result = await moderation_reply(
+        now = self._clock()
+
+        def write(session: Session) -> TokenReply:
+            result = moderation_reply(
                 session,
                 mailing_list,
                 reply,
                 action=action,
                 token=claimed.detail,
                 envelope_sender=claimed.mail_from,
-                now=self._clock(),
+                now=now,
             )
-            await self._queue.set_state(
+            self._queue.set_state(
                 session, claimed.id, InboundState.DISCARDED, f"moderation-{result.verdict.value}"
             )
+            return result
+
+        result = await self._db.write(write)
         decisions.info(
             "list=%s inbound=%d outcome=moderation-%s action=%s held=%s",
             mailing_list.address,
@@ -455,18 +466,18 @@ def _author(snapshot: Snapshot, mailing_list: ListView, headers: Message) -> Mem
     return None
 
 
-async def _count_post(session: AsyncSession, author: MemberView) -> None:
-    await session.execute(
+def _count_post(session: Session, author: MemberView) -> None:
+    session.execute(
         update(Member)
         .where(col(Member.id) == author.id)
         .values(posts_accepted=Member.posts_accepted + 1)
     )
     if author.posts_accepted == 0:
         # The first-post rule reads this through the directory: refresh it.
-        await bump_version(session)
+        session.execute(version_bump())
 
 
-async def _notify_rejection(session: AsyncSession, post: Post, decision: Decision) -> None:
+def _notify_rejection(session: Session, post: Post, decision: Decision) -> None:
     recipient = post.envelope_sender
     if not may_notify(recipient):
         return
@@ -483,4 +494,4 @@ async def _notify_rejection(session: AsyncSession, post: Post, decision: Decisio
         ),
         in_reply_to=str(post.message.get("Message-ID", "") or "") or None,
     )
-    await enqueue_notice(session, post.mailing_list, notice, recipient)
+    queue_notice(session, post.mailing_list, notice, recipient)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Update, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -66,12 +66,17 @@ def normalise_domain(text: str) -> str:
         raise InvalidInput(f"{text!r} is not a domain name") from None
 
 
-async def bump_version(session: AsyncSession) -> None:
-    await session.execute(
+def version_bump() -> Update:
+    """The statement that tells every cache of the registry to reload."""
+    return (
         update(RegistryState)
         .where(col(RegistryState.id) == 1)
         .values(version=RegistryState.version + 1)
     )
+
+
+async def bump_version(session: AsyncSession) -> None:
+    await session.execute(version_bump())
 
 
 async def registry_version(session: AsyncSession) -> int:

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from archive import store
@@ -97,38 +98,41 @@ async def archive_post(
     form_message["Subject"] = subject
     form_message["Message-ID"] = message_id
     form_message.set_content(text)
-    async with db.transaction() as session:
+    async with db.session() as session:
         mailing_list = await registry.get_list(session, list_address)
         assert mailing_list.id is not None
         placement = await store.place(session, mailing_list.id, message_id, references)
-        archived_refs = tuple(r for r in references if r in placement.archived_references)
-        form = ArchiveForm(
-            message=form_message.as_bytes(),
-            message_id=message_id,
-            in_reply_to=archived_refs[-1] if archived_refs else None,
-            references=archived_refs,
-            subject=subject,
-            date=date or datetime(2026, 3, 1, 8, tzinfo=UTC),
-            text=text,
-            attachments=tuple(attachments),
-            flags=(),
-        )
-        participant_key = keys.participant_key(list_address, placement.root_id)
-        reader_key = keys.reader_key(list_address)
-        row = await store.store(
-            session,
-            store.NewPost(
-                placement=placement,
-                form=form,
-                label=tlp,
-                author_digest=keyed_digest(participant_key, author) if author else None,
-                author_label=participant,
-                reader_digests=tuple(keyed_digest(reader_key, str(r)) for r in readers)
-                if tlp is Tlp.AMBER_STRICT
-                else (),
-            ),
-        )
-    return Archived(token=row.token, message_id=message_id, thread_id=row.thread_id)
+    archived_refs = tuple(r for r in references if r in placement.archived_references)
+    form = ArchiveForm(
+        message=form_message.as_bytes(),
+        message_id=message_id,
+        in_reply_to=archived_refs[-1] if archived_refs else None,
+        references=archived_refs,
+        subject=subject,
+        date=date or datetime(2026, 3, 1, 8, tzinfo=UTC),
+        text=text,
+        attachments=tuple(attachments),
+        flags=(),
+    )
+    participant_key = keys.participant_key(list_address, placement.root_id)
+    reader_key = keys.reader_key(list_address)
+    new_post = store.NewPost(
+        placement=placement,
+        form=form,
+        label=tlp,
+        author_digest=keyed_digest(participant_key, author) if author else None,
+        author_label=participant,
+        reader_digests=tuple(keyed_digest(reader_key, str(r)) for r in readers)
+        if tlp is Tlp.AMBER_STRICT
+        else (),
+    )
+
+    def write(session: Session) -> tuple[str, int]:
+        row = store.store(session, new_post)
+        return row.token, row.thread_id
+
+    token, thread_id = await db.write(write)
+    return Archived(token=token, message_id=message_id, thread_id=thread_id)
 
 
 def csrf_of(page: httpx.Response) -> str:
