@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from listserv.errors import ConfigError
+from listserv.write_lock import WriteLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
@@ -72,10 +73,8 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
-        # SQLite has one writer at a time. Writers of this process queue here,
-        # on the event loop, instead of sleeping in SQLite's busy handler,
-        # whose back-off (up to 100 ms a try) would add to every SMTP reply.
-        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # SQLite has one writer at a time: see listserv/write_lock.py.
+        self.write_lock: WriteLock | None = WriteLock() if self.is_sqlite else None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._sync_engine: Engine | None = None
 
@@ -91,15 +90,15 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def writing(self) -> AsyncIterator[None]:
+    async def writing(self, *, urgent: bool = False) -> AsyncIterator[None]:
         """Hold this process's turn to write (SQLite); a no-op on PostgreSQL."""
         if self.write_lock is None:
             yield
             return
-        async with self.write_lock:
+        async with self.write_lock.turn(urgent=urgent):
             yield
 
-    async def write(self, work: Callable[[Session], T]) -> T:
+    async def write(self, work: Callable[[Session], T], *, urgent: bool = False) -> T:
         """Run `work` in one write transaction and return what it returns.
 
         Write transactions are plain functions on a blocking Session. On
@@ -112,7 +111,7 @@ class Database:
         if not self.is_sqlite:
             async with self._sessions() as session, session.begin():
                 return await session.run_sync(work)
-        async with self.writing():
+        async with self.writing(urgent=urgent):
             return await asyncio.get_running_loop().run_in_executor(
                 self._writer, self._write_blocking, work
             )

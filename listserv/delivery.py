@@ -1,9 +1,10 @@
 """Outbound delivery: the only sender of mail (STYLE: transactional outbox).
 
-Senders (one per relay connection, `[delivery] max_connections`) claim due
-batches, hand each to their Transport, and record the relay's answer in one
-transaction right after it is given, so a restart never resends a batch the
-relay already took.
+Senders (one per relay connection, `[delivery] max_connections`) take due
+batches and hand each to their Transport; the relay's answer is written as
+soon as the database takes it (answers that arrive together share one
+transaction), so a restart resends only a batch the relay had not confirmed
+or whose confirmation was not yet on disk.
 
     pending ──send──► 250 for all ................. done
             ├───────► some recipients 5xx ......... done; failures recorded, bounce scores up
@@ -24,6 +25,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -60,7 +62,33 @@ class ClaimedBatch:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What to write for one batch, worked out from the relay's answer."""
+
+    batch: ClaimedBatch
+    list_id: int | None
+    state: BatchState
+    attempts: int
+    error: str
+    accepted: int
+    retry: tuple[str, ...]  # recipients that got a 4xx: a new batch
+    retry_note: str
+    failures: dict[str, tuple[int, str]]  # recipient → code, reply
+
+
 class DeliveryWorker:
+    """Dispatcher, senders and recorder, all on the event loop.
+
+        dispatcher ──due batches──► ready queue ──► sender × max_connections ──► relay
+                                                          │ the relay's answer
+        recorder ◄─────────────────────────────────────────┘
+          writes every answer waiting, in one transaction (group commit)
+
+    A sender goes on with its next batch while the recorder writes; a batch
+    stays claimed until its answer is on disk.
+    """
+
     def __init__(
         self,
         db: Database,
@@ -75,49 +103,79 @@ class DeliveryWorker:
         self._transport_factory = transport_factory
         self._wake = wake
         self._clock = clock
-        self._in_flight: set[int] = set()
+        self._claimed: set[int] = set()  # in the ready queue, being sent or being recorded
+        self._ready: asyncio.Queue[ClaimedBatch] = asyncio.Queue()
+        self._answers: list[Outcome] = []
+        self._answered = asyncio.Event()
         self._contents: dict[int, tuple[str, bytes, int | None]] = {}
-        self._claim_lock = asyncio.Lock()
         self._use_leases = not db.is_sqlite
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Deliver until `stopping` is set; a transaction under way is finished."""
+        """Deliver until `stopping` is set; transactions under way are finished."""
         if not self._use_leases:
             await self._forget_leases()
+        senders_done = asyncio.Event()
+        tasks = [
+            asyncio.create_task(self._dispatch(stopping), name="delivery-dispatch"),
+            asyncio.create_task(self._recorder(senders_done), name="delivery-record"),
+        ]
         senders = [
-            asyncio.create_task(self._sender(stopping), name=f"delivery-{n}")
+            asyncio.create_task(self._sender(stopping), name=f"delivery-send-{n}")
             for n in range(self._settings.max_connections)
         ]
         try:
             await asyncio.gather(*senders)
+            senders_done.set()
+            await asyncio.gather(*tasks)
         finally:
-            for task in senders:
+            for task in [*senders, *tasks]:
                 task.cancel()
+
+    async def _dispatch(self, stopping: asyncio.Event) -> None:
+        depth = 2 * self._settings.max_connections
+        while not stopping.is_set():
+            if self._ready.qsize() >= depth:
+                await wait_for_work(self._wake, stopping, 0.05)
+                continue
+            claimed = await self._claim(depth - self._ready.qsize())
+            for batch in claimed:
+                self._ready.put_nowait(batch)
+            if not claimed:
+                await wait_for_work(self._wake, stopping, IDLE_POLL_SECONDS)
 
     async def _sender(self, stopping: asyncio.Event) -> None:
         transport = self._transport_factory()
         try:
             while not stopping.is_set():
-                batch = await self._claim()
-                if batch is None:
-                    await self._idle(stopping)
-                    continue
                 try:
-                    await self._deliver(transport, batch)
-                finally:
-                    self._in_flight.discard(batch.id)
+                    batch = await asyncio.wait_for(self._ready.get(), IDLE_POLL_SECONDS)
+                except TimeoutError:
+                    continue
+                envelope_from, content, list_id = await self._content(batch.outbound_id)
+                result = await transport.send(envelope_from, batch.recipients, content)
+                self._answers.append(self._outcome(batch, result, list_id))
+                self._answered.set()
         finally:
             await transport.close()
 
-    async def _idle(self, stopping: asyncio.Event) -> None:
-        await wait_for_work(self._wake, stopping, IDLE_POLL_SECONDS)
-
-    async def _deliver(self, transport: Transport, batch: ClaimedBatch) -> None:
-        envelope_from, content, list_id = await self._content(batch.outbound_id)
-        result = await transport.send(envelope_from, batch.recipients, content)
-        closed = await self._record(batch, result, list_id)
-        if closed:
-            self._contents.pop(batch.outbound_id, None)
+    async def _recorder(self, senders_done: asyncio.Event) -> None:
+        while True:
+            if not self._answers:
+                if senders_done.is_set():
+                    return
+                self._answered.clear()
+                await wait_for_work(self._answered, senders_done, IDLE_POLL_SECONDS)
+                continue
+            outcomes, self._answers = self._answers, []
+            closed = await self._db.write(partial(self._write, outcomes=outcomes))
+            for outcome in outcomes:
+                self._claimed.discard(outcome.batch.id)
+                self._log(outcome)
+            for outbound_id in closed:
+                self._contents.pop(outbound_id, None)
+            if any(o.retry or o.state is BatchState.PENDING for o in outcomes):
+                self._wake.set()
+            self._wake.set()  # room in the ready queue
 
     async def _content(self, outbound_id: int) -> tuple[str, bytes, int | None]:
         cached = self._contents.get(outbound_id)
@@ -140,50 +198,60 @@ class DeliveryWorker:
         self._contents[outbound_id] = (envelope_from, content, list_id)
         return envelope_from, content, list_id
 
-    async def _claim(self) -> ClaimedBatch | None:
+    async def _claim(self, limit: int) -> list[ClaimedBatch]:
+        """Up to `limit` due batches nobody is working on, oldest first."""
         now = self._clock()
-        # Without leases a claim only reads: no need to queue for the write lock.
-        session_scope = self._db.transaction() if self._use_leases else self._db.session()
-        async with self._claim_lock, session_scope as session:
-            due = and_(
-                col(DeliveryBatch.state) == BatchState.PENDING.value,
-                col(DeliveryBatch.next_attempt_at) <= now,
-            )
-            query = select(
+        due = and_(
+            col(DeliveryBatch.state) == BatchState.PENDING.value,
+            col(DeliveryBatch.next_attempt_at) <= now,
+        )
+        query = (
+            select(
                 DeliveryBatch.id,
                 DeliveryBatch.outbound_id,
                 DeliveryBatch.recipients,
                 DeliveryBatch.attempts,
                 DeliveryBatch.created_at,
-            ).order_by(col(DeliveryBatch.id))
-            if self._use_leases:
-                query = query.where(
-                    due,
-                    or_(
-                        col(DeliveryBatch.lease_until).is_(None),
-                        col(DeliveryBatch.lease_until) < now,
-                    ),
-                ).with_for_update(skip_locked=True)
+            )
+            .order_by(col(DeliveryBatch.id))
+            .limit(limit)
+        )
+        if self._use_leases:
+            query = query.where(
+                due,
+                or_(
+                    col(DeliveryBatch.lease_until).is_(None),
+                    col(DeliveryBatch.lease_until) < now,
+                ),
+            ).with_for_update(skip_locked=True)
+            async with self._db.transaction() as session:
+                rows = (await session.execute(query)).all()
+                if rows:
+                    await session.execute(
+                        update(DeliveryBatch)
+                        .where(col(DeliveryBatch.id).in_([row.id for row in rows]))
+                        .values(lease_until=now + LEASE)
+                    )
+        else:
+            # One process owns SQLite: what it holds is remembered, not written.
+            if self._claimed:
+                query = query.where(due, col(DeliveryBatch.id).not_in(self._claimed))
             else:
-                query = query.where(due, col(DeliveryBatch.id).not_in(self._in_flight))
-            row = (await session.execute(query.limit(1))).first()
-            if row is None:
-                return None
-            batch = ClaimedBatch(
+                query = query.where(due)
+            async with self._db.session() as session:
+                rows = (await session.execute(query)).all()
+        batches = [
+            ClaimedBatch(
                 id=row.id,
                 outbound_id=row.outbound_id,
                 recipients=tuple(row.recipients.split("\n")),
                 attempts=row.attempts,
                 created_at=row.created_at,
             )
-            if self._use_leases:
-                await session.execute(
-                    update(DeliveryBatch)
-                    .where(col(DeliveryBatch.id) == batch.id)
-                    .values(lease_until=now + LEASE)
-                )
-            self._in_flight.add(batch.id)
-            return batch
+            for row in rows
+        ]
+        self._claimed.update(batch.id for batch in batches)
+        return batches
 
     async def _forget_leases(self) -> None:
         async with self._db.transaction() as session:
@@ -197,14 +265,12 @@ class DeliveryWorker:
         seconds = self._settings.retry_initial_seconds * 2 ** max(attempts - 1, 0)
         return timedelta(seconds=min(seconds, 6 * 3600))
 
-    async def _record(self, batch: ClaimedBatch, result: SendResult, list_id: int | None) -> bool:
-        """Store the relay's answer; True when the outbound message is finished."""
+    def _outcome(self, batch: ClaimedBatch, result: SendResult, list_id: int | None) -> Outcome:
         now = self._clock()
         give_up = now - batch.created_at >= timedelta(hours=self._settings.give_up_after_hours)
         failures: dict[str, tuple[int, str]] = dict(result.permanent)
         retry: list[str] = []
         state = BatchState.DONE
-        attempts = batch.attempts + 1
         error = ""
         failure = result.failure
         if failure is not None:
@@ -219,47 +285,62 @@ class DeliveryWorker:
                 failures.update({r: (450, text) for r, text in result.temporary.items()})
             else:
                 retry = list(result.temporary)
+        return Outcome(
+            batch=batch,
+            list_id=list_id,
+            state=state,
+            attempts=batch.attempts + 1,
+            error=error[:1000],
+            accepted=len(result.accepted),
+            retry=tuple(retry),
+            retry_note="; ".join(result.temporary.values())[:1000],
+            failures=failures,
+        )
 
-        def write(session: Session) -> bool:
-            values: dict[str, object] = {"attempts": attempts, "last_error": error[:1000]}
-            if state is BatchState.PENDING:
-                values.update(next_attempt_at=now + self._backoff(attempts), lease_until=None)
+    def _write(self, session: Session, outcomes: list[Outcome]) -> set[int]:
+        """Record the answers; the outbound messages whose last batch this was."""
+        now = self._clock()
+        closed: set[int] = set()
+        for o in outcomes:
+            values: dict[str, object] = {"attempts": o.attempts, "last_error": o.error}
+            if o.state is BatchState.PENDING:
+                values.update(next_attempt_at=now + self._backoff(o.attempts), lease_until=None)
             else:
-                values.update(state=state.value, finished_at=now, lease_until=None)
+                values.update(state=o.state.value, finished_at=now, lease_until=None)
             session.execute(
-                update(DeliveryBatch).where(col(DeliveryBatch.id) == batch.id).values(**values)
+                update(DeliveryBatch).where(col(DeliveryBatch.id) == o.batch.id).values(**values)
             )
-            if retry:
+            if o.retry:
                 session.add(
                     DeliveryBatch(
-                        outbound_id=batch.outbound_id,
-                        recipients="\n".join(retry),
-                        attempts=attempts,
-                        next_attempt_at=now + self._backoff(attempts),
-                        last_error="; ".join(result.temporary.values())[:1000],
-                        created_at=batch.created_at,
+                        outbound_id=o.batch.outbound_id,
+                        recipients="\n".join(o.retry),
+                        attempts=o.attempts,
+                        next_attempt_at=now + self._backoff(o.attempts),
+                        last_error=o.retry_note,
+                        created_at=o.batch.created_at,
                     )
                 )
-            if failures:
-                self._record_failures(session, list_id, failures, now)
-            if state is not BatchState.PENDING and not retry:
-                return _close_batch(session, batch.outbound_id)
-            return False
+            if o.failures:
+                self._record_failures(session, o.list_id, o.failures, now)
+            finished = o.state is not BatchState.PENDING and not o.retry
+            if finished and _close_batch(session, o.batch.outbound_id):
+                closed.add(o.batch.outbound_id)
+        return closed
 
-        closed = await self._db.write(write)
+    @staticmethod
+    def _log(o: Outcome) -> None:
+        pending = o.state is BatchState.PENDING
         decisions.info(
             "delivery batch=%d outbound=%d outcome=%s accepted=%d retry=%d failed=%d%s",
-            batch.id,
-            batch.outbound_id,
-            "retry" if state is BatchState.PENDING else state.value,
-            len(result.accepted),
-            len(retry) + (len(batch.recipients) if state is BatchState.PENDING else 0),
-            len(failures),
-            f" reason={error!r}" if error else "",
+            o.batch.id,
+            o.batch.outbound_id,
+            "retry" if pending else o.state.value,
+            o.accepted,
+            len(o.retry) + (len(o.batch.recipients) if pending else 0),
+            len(o.failures),
+            f" reason={o.error!r}" if o.error else "",
         )
-        if retry or state is BatchState.PENDING:
-            self._wake.set()
-        return closed
 
     def _record_failures(
         self,

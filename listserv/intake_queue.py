@@ -106,4 +106,4 @@ class IntakeQueue:
         def insert_rows(session: Session) -> list[int]:
             return [int(row[0]) for row in session.execute(statement, rows).all()]
 
-        return await self._db.write(insert_rows)
+        return await self._db.write(insert_rows, urgent=True)
