@@ -19,7 +19,10 @@ def _time(*, nullable: bool = False) -> Any:
 
 class ArchiveThread(SQLModel, table=True):
     __tablename__ = "archive_thread"
-    __table_args__ = (Index("ix_archive_thread_recent", "list_id", "last_at"),)
+    __table_args__ = (
+        Index("ix_archive_thread_recent", "list_id", "last_at"),
+        Index("ix_archive_thread_label", "list_id", "label"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     list_id: int = Field(foreign_key="mailing_list.id", ondelete="CASCADE")
@@ -36,6 +39,7 @@ class ArchivePost(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("list_id", "message_id"),
         Index("ix_archive_post_thread", "thread_id", "seq"),
+        Index("ix_archive_post_list_seq", "list_id", "seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

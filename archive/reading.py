@@ -14,12 +14,12 @@ of another list's post, or of a hidden post, finds nothing (the web answers
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -98,6 +98,9 @@ class ThreadPage:
 
 
 STRICT = "TLP:AMBER+STRICT"
+_strictness = case(STRICTNESS, value=col(ArchivePost.label), else_=STRICTNESS["TLP:AMBER"])
+# Thread ids per IN (…) list: well under SQLite's limit on bound parameters.
+_IN_CHUNK = 500
 
 
 async def thread_page(
@@ -108,16 +111,16 @@ async def thread_page(
     Cost follows the page, not the archive: threads are read from
     archive_thread newest activity first (its index on list_id, last_at) and
     summarised from their visible posts, in batches, until the page is
-    settled. A thread's `last_at` counts every post, hidden ones too, so no
-    thread not yet read can have visible activity later than the last one
-    read; once `page * per_page` summaries are later than that, they are the
-    first pages exactly.
+    settled. A thread's `last_at` counts every post, hidden ones too (archive.store
+    keeps it), so no thread not yet read can have visible activity later than
+    the last one read; once `page * per_page` summaries are later than that,
+    they are the first pages exactly.
     """
     page = max(1, page)
     wanted = page * per_page
-    summaries: dict[int, _Summary] = {}
+    summaries: dict[int, Any] = {}
     read = 0
-    batch = wanted + per_page
+    batch = wanted + per_page // 2  # a little more, for hidden and tied threads
     while True:
         recent = (
             select(col(ArchiveThread.id), col(ArchiveThread.last_at))
@@ -128,103 +131,113 @@ async def thread_page(
         )
         threads = (await session.execute(recent)).all()
         read += len(threads)
-        if threads:
-            summaries.update(await _summaries(session, reader, [t.id for t in threads]))
+        for start in range(0, len(threads), _IN_CHUNK):
+            chunk = [thread.id for thread in threads[start : start + _IN_CHUNK]]
+            summaries.update(
+                (row.thread_id, row) for row in await _summaries(session, reader, chunk)
+            )
         if len(threads) < batch:
             break  # every thread is read
         bound = threads[-1].last_at
-        if sum(1 for s in summaries.values() if s.last_at > bound) >= wanted:
+        if sum(1 for row in summaries.values() if row.last_at > bound) >= wanted:
             break
         batch *= 2
-    ordered = sorted(summaries.values(), key=lambda s: (s.last_at, s.last_seq), reverse=True)
+    ordered = sorted(summaries.values(), key=lambda row: (row.last_at, row.last_seq), reverse=True)
+    shown = ordered[(page - 1) * per_page : wanted]
+    firsts = await _first_posts(session, reader, [(row.thread_id, row.first_seq) for row in shown])
+    threads_shown = tuple(
+        ThreadSummary(
+            token=token_of(firsts[row.thread_id].message_id),
+            subject=firsts[row.thread_id].subject,
+            label=LABEL_OF_STRICTNESS.get(int(row.strictness), "TLP:AMBER"),
+            posts=int(row.posts),
+            first_at=row.first_at,
+            last_at=row.last_at,
+        )
+        for row in shown
+        if row.thread_id in firsts
+    )
     return ThreadPage(
-        threads=tuple(s.summary for s in ordered[(page - 1) * per_page : wanted]),
+        threads=threads_shown,
         total=await _visible_thread_count(session, reader),
         page=page,
         per_page=per_page,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Summary:
-    summary: ThreadSummary
-    last_at: datetime
-    last_seq: int
-
-
 async def _summaries(
     session: AsyncSession, reader: Reader, thread_ids: Sequence[int]
-) -> dict[int, _Summary]:
-    """Each thread's summary from its visible posts; threads with none are left out."""
-    posts: dict[int, list[Any]] = {}
-    for start in range(0, len(thread_ids), _IN_CHUNK):
-        rows = await session.execute(
-            select(
-                col(ArchivePost.thread_id),
-                col(ArchivePost.seq),
-                col(ArchivePost.date),
-                col(ArchivePost.label),
-                col(ArchivePost.subject),
-                col(ArchivePost.message_id),
-            ).where(
-                col(ArchivePost.thread_id).in_(thread_ids[start : start + _IN_CHUNK]),
-                # visible_to, with `+ 0` on the list: without statistics SQLite
-                # would walk all the list's posts by its list_id index rather
-                # than look up this batch's threads.
-                col(ArchivePost.list_id) + 0 == reader.list_id,
-                _readable_by(reader),
-            )
+) -> Sequence[Any]:
+    """Per thread, its visible posts summed up; threads with none are left out."""
+    result = await session.execute(
+        select(
+            col(ArchivePost.thread_id),
+            func.count().label("posts"),
+            func.min(col(ArchivePost.seq)).label("first_seq"),
+            func.min(col(ArchivePost.date)).label("first_at"),
+            func.max(col(ArchivePost.date)).label("last_at"),
+            func.max(col(ArchivePost.seq)).label("last_seq"),
+            func.max(_strictness).label("strictness"),
         )
-        for row in rows:
-            posts.setdefault(row.thread_id, []).append(row)
-    found: dict[int, _Summary] = {}
-    for thread_id, rows in posts.items():
-        first = min(rows, key=lambda row: row.seq)
-        last = max(rows, key=lambda row: (row.date, row.seq))
-        found[thread_id] = _Summary(
-            summary=ThreadSummary(
-                token=token_of(first.message_id),
-                subject=first.subject,
-                label=_strictest(row.label for row in rows),
-                posts=len(rows),
-                first_at=min(row.date for row in rows),
-                last_at=last.date,
-            ),
-            last_at=last.date,
-            last_seq=max(row.seq for row in rows),
+        .where(
+            col(ArchivePost.thread_id).in_(thread_ids),
+            # visible_to, with `+ 0` on the list: without statistics SQLite
+            # would walk all the list's posts by its list_id index rather than
+            # look up this batch's threads.
+            col(ArchivePost.list_id) + 0 == reader.list_id,
+            _readable_by(reader),
         )
-    return found
+        .group_by(col(ArchivePost.thread_id))
+    )
+    return result.all()
 
 
-# Thread ids per IN (…) list: well under SQLite's limit on bound parameters.
-_IN_CHUNK = 500
-
-
-def _strictest(labels: Iterable[str]) -> str:
-    strictness = max(STRICTNESS.get(label, STRICTNESS["TLP:AMBER"]) for label in labels)
-    return LABEL_OF_STRICTNESS.get(strictness, "TLP:AMBER")
+async def _first_posts(
+    session: AsyncSession, reader: Reader, thread_seqs: Sequence[tuple[int, int]]
+) -> dict[int, Any]:
+    """Subject and keyed id of each thread's first visible post, by (thread, seq)."""
+    if not thread_seqs:
+        return {}
+    wanted = set(thread_seqs)
+    # Two IN lists rather than a (thread_id, seq) row-value list, which SQLite
+    # answers by scanning the table; the pairs are checked here.
+    rows = await session.execute(
+        select(
+            col(ArchivePost.thread_id),
+            col(ArchivePost.seq),
+            col(ArchivePost.subject),
+            col(ArchivePost.message_id),
+        ).where(
+            col(ArchivePost.thread_id).in_({thread for thread, _ in wanted}),
+            col(ArchivePost.seq).in_({seq for _, seq in wanted}),
+            col(ArchivePost.list_id) + 0 == reader.list_id,
+            _readable_by(reader),
+        )
+    )
+    return {row.thread_id: row for row in rows if (row.thread_id, row.seq) in wanted}
 
 
 async def _visible_thread_count(session: AsyncSession, reader: Reader) -> int:
     """Threads of the list with a post the reader may read.
 
-    A thread whose strictest label is below AMBER+STRICT holds no restricted
-    post (archive.store keeps archive_thread.label), so every post of it is
-    visible; only the others need their posts looked at.
+    All the list's threads, less those with no such post. A thread whose
+    strictest label is below AMBER+STRICT holds no restricted post
+    (archive.store keeps archive_thread.label), so all its posts are visible;
+    only AMBER+STRICT threads need their posts looked at.
     """
+    of_list = col(ArchiveThread.list_id) == reader.list_id
     readable_post = (
         exists()
         .where(visible_to(reader), col(ArchivePost.thread_id) == col(ArchiveThread.id))
         .correlate(ArchiveThread)
     )
-    count = await session.scalar(
+    threads = select(func.count()).select_from(ArchiveThread).where(of_list)
+    hidden = (
         select(func.count())
         .select_from(ArchiveThread)
-        .where(
-            col(ArchiveThread.list_id) == reader.list_id,
-            or_(col(ArchiveThread.label) != STRICT, readable_post),
-        )
+        .where(of_list, col(ArchiveThread.label) == STRICT, ~readable_post)
     )
+    count = await session.scalar(select(threads.scalar_subquery() - hidden.scalar_subquery()))
     return int(count or 0)
 
 
