@@ -39,7 +39,6 @@ class ArchivePost(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("list_id", "message_id"),
         Index("ix_archive_post_thread", "thread_id", "seq"),
-        Index("ix_archive_post_list_seq", "list_id", "seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,6 +63,15 @@ class ArchivePost(SQLModel, table=True):
     def token(self) -> str:
         """The URL form of the keyed id: the 26 characters before the @."""
         return self.message_id.strip("<>").split("@", 1)[0]
+
+
+class ArchiveSequence(SQLModel, table=True):
+    """The last sequence number given to a post of each list."""
+
+    __tablename__ = "archive_sequence"
+
+    list_id: int = Field(foreign_key="mailing_list.id", primary_key=True, ondelete="CASCADE")
+    last_seq: int = 0
 
 
 class ArchiveAttachment(SQLModel, table=True):

@@ -26,6 +26,7 @@ from archive.models import (
     ArchiveParticipant,
     ArchivePost,
     ArchiveReader,
+    ArchiveSequence,
     ArchiveThread,
 )
 from filters.deattribute import ArchiveForm
@@ -152,14 +153,7 @@ def store(session: Session, post: NewPost) -> ArchivePost:
         session.flush()
         assert thread.id is not None
         thread_id = thread.id
-    seq = (
-        session.scalar(
-            select(func.coalesce(func.max(ArchivePost.seq), 0)).where(
-                col(ArchivePost.list_id) == placement.list_id
-            )
-        )
-        or 0
-    ) + 1
+    seq = _next_seq(session, placement.list_id)
     parent_post_id = None
     if form.in_reply_to is not None:
         parent_post_id = session.scalar(
@@ -214,6 +208,21 @@ def store(session: Session, post: NewPost) -> ArchivePost:
     _touch_thread(session, thread_id, post.label, form.date)
     session.flush()
     return row
+
+
+def _next_seq(session: Session, list_id: int) -> int:
+    """The list's next post number, from its counter row (made on first use)."""
+    seq = session.scalar(
+        update(ArchiveSequence)
+        .where(col(ArchiveSequence.list_id) == list_id)
+        .values(last_seq=ArchiveSequence.last_seq + 1)
+        .returning(ArchiveSequence.last_seq)
+    )
+    if seq is None:
+        session.add(ArchiveSequence(list_id=list_id, last_seq=1))
+        session.flush()
+        return 1
+    return int(seq)
 
 
 def _index(session: Session, placement: Placement, thread_id: int, post_id: int) -> None:
