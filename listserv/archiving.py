@@ -1,8 +1,9 @@
 """The pipeline's archive step: key the ids, place the thread, scrub, store.
 
-    prepare()  before the acceptance transaction: keyed ids, thread placement,
-               the poster's participant letter, the archive form (made by the
-               scrub worker in its own process)
+    target()   before rendering: keyed ids, thread placement, the poster's
+               participant letter, and the context the archive form is made
+               in (the post worker then makes it, in its own process)
+    prepare()  target() and the form at once (the CLI's preview and retries)
     record()   inside the acceptance transaction: store the form, or hold
                the archive copy for a moderator when scrubbing failed closed
 
@@ -32,7 +33,7 @@ from listserv.keys import Keys, keyed_digest
 
 
 class Scrubber(Protocol):
-    """Makes archive forms: the scrub worker in the server, in-process in the CLI."""
+    """Makes archive forms: the post worker in the server, in-process in the CLI."""
 
     async def archive_form(
         self, raw: bytes, registry: Registry, ctx: ArchiveContext
