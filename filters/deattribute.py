@@ -192,18 +192,32 @@ def archive_form(message: Message, matcher: RegistryMatcher, ctx: ArchiveContext
 def archive_form_or_hold(
     message_bytes: bytes, matcher: RegistryMatcher, ctx: ArchiveContext
 ) -> ArchiveForm:
-    """`archive_form` of raw bytes that never raises (decision 5, case 64).
+    """`archive_form` of raw bytes that never raises (decision 5, case 64)."""
+    try:
+        message = message_from_bytes(message_bytes, policy=policy.default)
+    except Exception as error:  # fail closed: every error means "hold, archive nothing"
+        return _failed(error, ctx)
+    return parsed_archive_form_or_hold(message, matcher, ctx)
+
+
+def parsed_archive_form_or_hold(
+    message: Message, matcher: RegistryMatcher, ctx: ArchiveContext
+) -> ArchiveForm:
+    """The same for a message already parsed (with `policy.default`); never raises.
 
     On any failure the form is empty and held; the reason names the kind of
     error only, since an exception's text may quote the post.
     """
     try:
-        message = message_from_bytes(message_bytes, policy=policy.default)
         return archive_form(message, matcher, ctx)
     except Exception as error:  # fail closed: every error means "hold, archive nothing"
-        reason = f"{FAILED_REASON} ({type(error).__name__})"
-        flag = Flag(FlagKind.SCRUB_ERROR, type(error).__name__)
-        return _empty_form("", _safe_date(ctx), reason, (flag,))
+        return _failed(error, ctx)
+
+
+def _failed(error: Exception, ctx: ArchiveContext) -> ArchiveForm:
+    reason = f"{FAILED_REASON} ({type(error).__name__})"
+    flag = Flag(FlagKind.SCRUB_ERROR, type(error).__name__)
+    return _empty_form("", _safe_date(ctx), reason, (flag,))
 
 
 def archive_date(received_at: datetime, rounding: Literal["hour", "day"]) -> datetime:

@@ -16,7 +16,7 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
-from filters.deattribute import ArchiveContext, ArchiveForm, archive_form_or_hold
+from filters.deattribute import ArchiveContext, ArchiveForm, parsed_archive_form_or_hold
 from filters.matching import RegistryMatcher
 from filters.tlp import Tlp, label_of_message, resolve
 from listserv.addresses import author_addresses
@@ -87,7 +87,8 @@ def render_post(request: RenderRequest, matcher: RegistryMatcher | None) -> Rend
     form = None
     if request.archive is not None and label is not Tlp.RED and matcher is not None:
         context = replace(request.archive, label=label.label)
-        form = archive_form_or_hold(request.raw, matcher, context)
+        # The message parsed above: archive_form reads it and never changes it.
+        form = parsed_archive_form_or_hold(message, matcher, context)
     stored = form is not None and form.hold_reason is None
     distribution = render_distribution(
         message,
