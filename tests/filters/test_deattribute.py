@@ -21,6 +21,7 @@ from filters.crypto_parts import signed_data_content, strip_inline_pgp
 from filters.deattribute import (
     ArchiveContext,
     ArchiveForm,
+    _check_allowlist,
     archive_date,
     archive_form,
     archive_form_or_hold,
@@ -551,3 +552,59 @@ def test_empty_plain_alternative_gives_way_to_html(matcher: RegistryMatcher) -> 
     message.set_content(" \n")
     message.add_alternative("<p>The real text: 192.0.2.66.</p>", subtype="html")
     assert archived(message, matcher).text == "The real text: 192.0.2.66."
+
+
+# --- the allowlist guard reads what the generator wrote ----------------------------------
+
+_GUARD_BOUNDARY = "=_archive_0123"
+
+
+def _form_bytes(part_headers: str) -> bytes:
+    return (
+        "From: Participant A <participant@archive.invalid>\n"
+        "Subject: s\n"
+        "MIME-Version: 1.0\n"
+        f'Content-Type: multipart/mixed; boundary="{_GUARD_BOUNDARY}"\n'
+        "\n"
+        f"--{_GUARD_BOUNDARY}\n"
+        'Content-Type: text/plain; charset="utf-8"\n'
+        "Content-Transfer-Encoding: 7bit\n"
+        "\n"
+        "text\n"
+        f"--{_GUARD_BOUNDARY}\n"
+        f"{part_headers}\n"
+        "\n"
+        "QUJD\n"
+        f"--{_GUARD_BOUNDARY}--\n"
+    ).encode()
+
+
+def test_the_allowlist_guard_passes_a_form_as_built() -> None:
+    attachment = (
+        'Content-Type: application/pdf\nContent-Disposition: attachment;\n filename="a.pdf"'
+    )
+    _check_allowlist(_form_bytes(attachment), _GUARD_BOUNDARY)
+
+
+@pytest.mark.parametrize(
+    "part_headers",
+    [
+        "Content-Type: application/pdf\nX-Sender-Org: Example Telecom",
+        "Content-Type: message/rfc822",
+        "Content-Type: application/pdf\nno colon here",
+    ],
+)
+def test_the_allowlist_guard_refuses_a_part_header_outside_it(part_headers: str) -> None:
+    with pytest.raises(ValueError, match="archive form"):
+        _check_allowlist(_form_bytes(part_headers), _GUARD_BOUNDARY)
+
+
+def test_the_allowlist_guard_refuses_a_top_level_header_outside_it() -> None:
+    data = b"From: Participant A <participant@archive.invalid>\nX-Originating-IP: 10.0.0.1\n\nhi\n"
+    with pytest.raises(ValueError, match="outside the allowlist"):
+        _check_allowlist(data, None)
+    unclosed = _form_bytes("Content-Type: text/plain").replace(
+        f"--{_GUARD_BOUNDARY}--".encode(), b""
+    )
+    with pytest.raises(ValueError, match="no close delimiter"):
+        _check_allowlist(unclosed, _GUARD_BOUNDARY)
