@@ -177,6 +177,7 @@ async def measure(sizes: Sizes, prepared: Setup) -> ScenarioResult:
         "peak_above_idle_in_posts": round(above, 2),
         "rss_samples": rss.samples,
         "peak_rss_bytes_by_process": rss.peaks_by_process,
+        "rss_timeline_seconds_server_mb_children_mb": rss.timeline,
         "high_water_mark_sum_bytes": high_water,
         "seconds_250_to_all_delivered": round(done_at - accepted_at, 2),
         "phase_seconds": phases.seconds,

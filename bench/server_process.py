@@ -45,6 +45,8 @@ from listserv.models import Member, NonMemberPolicy, utcnow
 READY = re.compile(r"listserv ready: smtp=([\d.]+):(\d+)")
 MAX_RECIPIENTS_PER_TRANSACTION = 100  # the [delivery] default
 MAX_CONNECTIONS = 2  # the [delivery] default
+TIMELINE_SECONDS = 0.25
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,24 +337,37 @@ class RssSampler:
         self.peak = 0
         self.samples = 0
         self.peaks_by_process: dict[str, int] = {}  # "server", "child <pid>": its own peak
+        # (seconds, server MB, children MB) every TIMELINE_SECONDS: where the peak falls
+        self.timeline: list[tuple[float, float, float]] = []
 
     def _run(self) -> None:
         root = psutil.Process(self._pid)
         children: list[psutil.Process] = []
         refreshed = 0.0
+        started = noted = time.monotonic()
         while not self._stop.is_set():
             now = time.monotonic()
             if now - refreshed > 0.25:  # the scrub worker may be restarted
                 children = _children(self._pid)
                 refreshed = now
-            total = 0
+            total = server = 0
             for process in [root, *children]:
                 with contextlib.suppress(psutil.Error):
                     rss = process.memory_info().rss
                     total += rss
                     name = "server" if process is root else f"child {process.pid}"
                     self.peaks_by_process[name] = max(self.peaks_by_process.get(name, 0), rss)
+                    server = rss if process is root else server
             self.peak = max(self.peak, total)
+            if now - noted >= TIMELINE_SECONDS:
+                noted = now
+                self.timeline.append(
+                    (
+                        round(now - started, 1),
+                        round(server / MB, 1),
+                        round((total - server) / MB, 1),
+                    )
+                )
             self.samples += 1
             self._stop.wait(self._interval)
 

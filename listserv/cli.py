@@ -117,8 +117,10 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def serve(ctx: typer.Context) -> None:
     """Run intake, pipeline, delivery and web until SIGTERM."""
+    from listserv.malloc_tuning import tune_for_big_messages
     from listserv.server import serve as serve_forever
 
+    tune_for_big_messages()
     settings = _context(ctx).settings
     logging.basicConfig(
         level=logging.INFO,

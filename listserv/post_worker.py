@@ -37,6 +37,7 @@ from typing import Any
 
 from filters.deattribute import ArchiveContext, ArchiveForm
 from filters.identities import Registry
+from listserv.malloc_tuning import tune_for_big_messages
 from listserv.post_rendering import Rendering, RenderRequest
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def held_form(ctx: ArchiveContext, reason: str) -> ArchiveForm:
 
 
 def _child_main(connection: Connection, memory_limit: int) -> None:
+    tune_for_big_messages()
     # A runaway parser fails with MemoryError here instead of pushing the
     # whole machine out of memory.
     with contextlib.suppress(ValueError, OSError):
