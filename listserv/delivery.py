@@ -21,7 +21,6 @@ share the work, and a claim is a lease row-locked with SKIP LOCKED.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 decisions = logging.getLogger("listserv.decision")
 
 LEASE = timedelta(minutes=10)
-BIG_MESSAGE_BYTES = 1024 * 1024
 IDLE_POLL_SECONDS = 1.0
 
 
@@ -111,7 +109,6 @@ class DeliveryWorker:
         self._answered = asyncio.Event()
         self._contents: dict[int, tuple[str, bytes, int | None]] = {}
         self._use_leases = not db.is_sqlite
-        self._big_send = asyncio.Lock()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until `stopping` is set; transactions under way are finished."""
@@ -155,11 +152,7 @@ class DeliveryWorker:
                 except TimeoutError:
                     continue
                 envelope_from, content, list_id = await self._content(batch.outbound_id)
-                # The SMTP client copies a message several times while sending
-                # it; one big message in flight at a time bounds that memory.
-                big = len(content) > BIG_MESSAGE_BYTES
-                async with self._big_send if big else contextlib.nullcontext():
-                    result = await transport.send(envelope_from, batch.recipients, content)
+                result = await transport.send(envelope_from, batch.recipients, content)
                 self._answers.append(self._outcome(batch, result, list_id))
                 self._answered.set()
         finally:
