@@ -186,6 +186,9 @@ def wire_chunks(content: bytes) -> Iterator[bytes | memoryview]:
         content = _LINE_START_DOT.sub(b"..", content)
     if not content.endswith(b"\r\n"):
         content += b"\r\n"
+    if len(content) <= CHUNK_BYTES:
+        yield content + b".\r\n"  # one write: a small copy costs less than a second syscall
+        return
     view = memoryview(content)
     for offset in range(0, len(view), CHUNK_BYTES):
         yield view[offset : offset + CHUNK_BYTES]
