@@ -13,6 +13,7 @@ from listserv.cli import main as cli_main
 from listserv.config import Settings
 from listserv.db import Database
 from listserv.models import InboundMessage, ModerationToken, NonMemberPolicy, utcnow
+from listserv.registry import registry_version
 from tests.conftest import ALICE, BOB, CAROL, LIST, MEMBERS
 from tests.support.mail import post, send
 from tests.support.relay import Delivered, RecordingRelay
@@ -231,3 +232,45 @@ async def test_held_notices_are_capped_at_one_an_hour(
         await asyncio.sleep(1.0)
     held_notices = [d for d in relay.to(OLGA) if "awaits a moderator" in str(d.message["Subject"])]
     assert len(held_notices) == 1
+
+
+async def test_only_a_members_first_post_is_held_when_the_list_asks(
+    settings: Settings, relay: RecordingRelay
+) -> None:
+    await prepare(
+        settings,
+        lists={LIST: (*MEMBERS, DAVE)},
+        list_options={LIST: {"first_post_moderated": True}},
+    )
+
+    def distributed(subject: str) -> list[Delivered]:
+        return [d for d in relay.delivered if f"[TLP:AMBER] {subject}" in str(d.message["Subject"])]
+
+    async def alice_posts(subject: str) -> None:
+        await send(
+            server.smtp_port,
+            post(f"{ALICE.name} <{ALICE.email}>", LIST, subject=subject, body="Seen here too.\n"),
+            mail_from=ALICE.email,
+            recipients=[LIST],
+        )
+
+    db = Database(settings.database_url)
+    try:
+        async with running(settings) as server:
+            async with db.session() as session:
+                version_before = await registry_version(session)
+            await alice_posts("My first post")
+            await relay.wait_for(lambda: bool(requests_for(relay, BOB.email)))
+            request = requests_for(relay, BOB.email)[0]
+            assert "first post" in body(request)
+            await reply(server, BOB.email, decision_addresses(request)["approve"], "ok\n")
+            await relay.wait_for(lambda: bool(distributed("My first post")))
+            await alice_posts("My second post")
+            await relay.wait_for(lambda: bool(distributed("My second post")))
+            async with db.session() as session:
+                version_after = await registry_version(session)
+        assert not any("My second post" in body(d) for d in requests_for(relay, BOB.email))
+        # A post count is read from the database, not by reloading every member.
+        assert version_after == version_before
+    finally:
+        await db.dispose()
