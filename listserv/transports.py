@@ -62,6 +62,8 @@ class SmtpRelay:
         self._port = port
         self._timeout = timeout
         self._client: aiosmtplib.SMTP | None = None
+        # Every batch of a fan-out sends the same bytes object: its wire form is kept.
+        self._wire: tuple[bytes, bytes] | None = None
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
@@ -142,13 +144,19 @@ class SmtpRelay:
         start = await client.execute_command(b"DATA")
         if start.code != 354:
             raise aiosmtplib.SMTPDataError(start.code, start.message)
-        for chunk in wire_chunks(content):
+        for chunk in wire_chunks(self._wire_form(content)):
             protocol.write(chunk)
             # The mixin's drain: waits while the socket buffer is over its mark.
             await protocol._drain_helper()
         response = await protocol.read_response(timeout=self._timeout)
         if response.code != 250:
             raise aiosmtplib.SMTPDataError(response.code, response.message)
+
+    def _wire_form(self, content: bytes) -> bytes:
+        """`wire_form(content)`, worked out once per message, not once per batch."""
+        if self._wire is None or self._wire[0] is not content:
+            self._wire = (content, wire_form(content))
+        return self._wire[1]
 
     async def _reset(self, client: aiosmtplib.SMTP) -> None:
         """RSET so the next transaction starts clean; a failure here only closes."""
@@ -173,11 +181,11 @@ _LINE_START_DOT = re.compile(rb"(?m)^\.")
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
-def wire_chunks(content: bytes) -> Iterator[bytes | memoryview]:
-    """`content` as the DATA phase sends it: dot-stuffed and ended with "." (RFC 5321 §4.5.2).
+def wire_form(content: bytes) -> bytes:
+    """`content` dot-stuffed, with CRLF line ends and a final CRLF (RFC 5321 §4.5.2).
 
-    Views into `content`, never a copy of the whole, unless some line starts
-    with a dot or ends otherwise than in CRLF (distribution copies do not).
+    `content` itself, not a copy, unless some line starts with a dot or ends
+    otherwise than in CRLF (distribution copies do not).
     """
     crlf = content.count(b"\r\n")
     if content.count(b"\n") != crlf or content.count(b"\r") != crlf:
@@ -186,10 +194,15 @@ def wire_chunks(content: bytes) -> Iterator[bytes | memoryview]:
         content = _LINE_START_DOT.sub(b"..", content)
     if not content.endswith(b"\r\n"):
         content += b"\r\n"
-    if len(content) <= CHUNK_BYTES:
-        yield content + b".\r\n"  # one write: a small copy costs less than a second syscall
+    return content
+
+
+def wire_chunks(wire: bytes) -> Iterator[bytes | memoryview]:
+    """The DATA phase's writes of a `wire_form`: views into it, then the final "."."""
+    if len(wire) <= CHUNK_BYTES:
+        yield wire + b".\r\n"  # one write: a small copy costs less than a second syscall
         return
-    view = memoryview(content)
+    view = memoryview(wire)
     for offset in range(0, len(view), CHUNK_BYTES):
         yield view[offset : offset + CHUNK_BYTES]
     yield b".\r\n"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from listserv.transports import CHUNK_BYTES, SmtpRelay, wire_chunks
+from listserv.transports import CHUNK_BYTES, SmtpRelay, wire_chunks, wire_form
 from tests.support.relay import RecordingRelay
 
 
 def _wire(content: bytes) -> bytes:
-    return b"".join(bytes(chunk) for chunk in wire_chunks(content))
+    return b"".join(bytes(chunk) for chunk in wire_chunks(wire_form(content)))
 
 
 def test_a_clean_message_is_sent_from_views_of_the_one_copy() -> None:
     content = b"Subject: x\r\n\r\n" + b"line of text\r\n" * (CHUNK_BYTES // 7)
-    chunks = list(wire_chunks(content))
+    assert wire_form(content) is content
+    chunks = list(wire_chunks(wire_form(content)))
     assert len(chunks) > 2
     assert all(isinstance(chunk, memoryview) and chunk.obj is content for chunk in chunks[:-1])
     assert _wire(content) == content + b".\r\n"
